@@ -1,0 +1,164 @@
+/**
+ * The engine worker: owns ONNX Runtime, the weight store and the session cache. `session.run` is synchronous in
+ * the Node binding and would block the event loop for a whole UNet call; here it blocks only this thread
+ * (DESIGN.md decision 6). Weights are held once as ORT tensors and fed to every session (decision 1).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import type { DType } from '../tensor/dtype.ts';
+import type {
+  InitRequest,
+  Reply,
+  Request,
+  RunReply,
+  RunRequest,
+  StatsReply,
+  WireTensor,
+} from './protocol.ts';
+
+if (!parentPort) throw new Error('engine-worker must run in a worker thread');
+const port = parentPort;
+
+let config: InitRequest | undefined;
+const weights = new Map<string, ort.Tensor>();
+/** LRU of sessions by model hash (Map iteration order = recency). */
+const sessions = new Map<string, ort.InferenceSession>();
+
+function ownBuffer(view: ArrayBufferView): ArrayBufferView {
+  // ORT's Node binding rejects SharedArrayBuffer-backed arrays: copy those into plain memory.
+  if (view.buffer instanceof SharedArrayBuffer) {
+    const Ctor = view.constructor as new (n: number) => ArrayBufferView & { set(a: ArrayLike<unknown>): void };
+    const copy = new Ctor((view as unknown as { length: number }).length);
+    copy.set(view as unknown as ArrayLike<unknown>);
+    return copy;
+  }
+  return view;
+}
+
+function toOrt(t: WireTensor): ort.Tensor {
+  if (t.dtype === 'bfloat16') throw new Error(`"${t.name}": bfloat16 tensors must be converted before the engine`);
+  const type = t.dtype as Exclude<DType, 'bfloat16'>;
+  return new ort.Tensor(type, ownBuffer(t.data) as never, [...t.shape]);
+}
+
+function fromOrt(name: string, t: ort.Tensor): WireTensor {
+  return { name, dtype: t.type as DType, shape: [...t.dims], data: t.data as ArrayBufferView };
+}
+
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  const c = config!;
+  return {
+    executionProviders: [c.provider],
+    intraOpNumThreads: c.threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
+}
+
+async function getSession(req: RunRequest): Promise<{ session?: ort.InferenceSession; created: boolean; evicted: string[] }> {
+  const hit = sessions.get(req.hash);
+  if (hit) {
+    sessions.delete(req.hash);
+    sessions.set(req.hash, hit);
+    return { session: hit, created: false, evicted: [] };
+  }
+  if (!req.model) return { created: false, evicted: [] };
+  if (config!.saveOnnxDir) {
+    mkdirSync(config!.saveOnnxDir, { recursive: true });
+    writeFileSync(join(config!.saveOnnxDir, `${req.graphName}-${req.hash.slice(0, 12)}.onnx`), req.model);
+  }
+  const session = await ort.InferenceSession.create(req.model, sessionOptions());
+  sessions.set(req.hash, session);
+  const evicted: string[] = [];
+  while (sessions.size > config!.cacheSize) {
+    const [oldest, s] = sessions.entries().next().value as [string, ort.InferenceSession];
+    sessions.delete(oldest);
+    await s.release();
+    evicted.push(oldest);
+  }
+  return { session, created: true, evicted };
+}
+
+async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayBuffer[] }> {
+  const t0 = performance.now();
+  const { session, created, evicted } = await getSession(req);
+  if (!session) {
+    return {
+      reply: { outputs: [], evicted, needModel: true, sessionCreated: false, ms: { session: 0, run: 0 } },
+      transfer: [],
+    };
+  }
+  const t1 = performance.now();
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const f of req.feeds) feeds[f.name] = toOrt(f);
+  for (const name of req.weightNames) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`weight "${name}" is not in the engine's weight store`);
+    feeds[name] = w;
+  }
+  const results = await session.run(feeds, req.outputNames);
+  const t2 = performance.now();
+  const outputs = req.outputNames.map((n) => fromOrt(n, results[n]));
+  const transfer = [...new Set(outputs.map((o) => o.data.buffer as ArrayBuffer))];
+  return {
+    reply: { outputs, evicted, sessionCreated: created, ms: { session: t1 - t0, run: t2 - t1 } },
+    transfer,
+  };
+}
+
+function stats(): StatsReply {
+  let weightBytes = 0;
+  for (const w of weights.values()) weightBytes += (w.data as ArrayBufferView).byteLength;
+  return {
+    sessions: sessions.size,
+    weights: weights.size,
+    weightBytes,
+    providers: ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`),
+  };
+}
+
+async function handle(req: Request): Promise<{ value: unknown; transfer?: ArrayBuffer[] }> {
+  switch (req.type) {
+    case 'init':
+      config = req;
+      if (req.logLevel) ort.env.logLevel = req.logLevel;
+      return { value: stats() };
+    case 'setWeights':
+      for (const w of req.weights) weights.set(w.name, toOrt(w));
+      return { value: weights.size };
+    case 'deleteWeights':
+      for (const n of req.names) weights.delete(n);
+      return { value: weights.size };
+    case 'run': {
+      const { reply, transfer } = await run(req);
+      return { value: reply, transfer };
+    }
+    case 'stats':
+      return { value: stats() };
+    case 'clearCache':
+      for (const s of sessions.values()) await s.release();
+      sessions.clear();
+      return { value: 0 };
+  }
+}
+
+// Requests are handled one at a time, in order: ORT sessions are not re-entrant across our state.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (req: Request) => {
+  queue = queue.then(async () => {
+    let reply: Reply;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const r = await handle(req);
+      reply = { id: req.id, ok: true, value: r.value };
+      transfer = r.transfer ?? [];
+    } catch (e) {
+      const err = e as Error;
+      reply = { id: req.id, ok: false, error: { name: err.name ?? 'Error', message: err.message ?? String(e) } };
+    }
+    port.postMessage(reply, transfer);
+  });
+});

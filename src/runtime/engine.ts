@@ -1,0 +1,282 @@
+/**
+ * The engine: runs graphs in ONNX Runtime on a worker thread behind an async API (DESIGN.md decisions 1, 2, 6, 9).
+ *
+ *   const engine = await Engine.create({ provider: 'cpu', threads: 2 });
+ *   await engine.setWeights({ 'conv.weight': w });
+ *   const { y } = await engine.run(graph, { x });
+ *
+ * Graphs are lowered once (cached per Graph object) and identified by the hash of their ONNX bytes; the worker
+ * keeps an LRU of sessions keyed by that hash (static shapes: a new frame count is a new, cheap session).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { GraphBuilder, type SymTensor } from '../graph/builder.ts';
+import type { Graph } from '../graph/ir.ts';
+import { type LoweredGraph, lowerGraph } from '../graph/lower.ts';
+import { encodeModel } from '../graph/onnx/model-proto.ts';
+import type { DType } from '../tensor/dtype.ts';
+import { HostTensor } from '../tensor/host-tensor.ts';
+import { formatShape, type Shape } from '../tensor/shape.ts';
+import { EngineError, FeedError, ProviderUnavailableError } from './errors.ts';
+import type { Provider, Reply, Request, RunReply, StatsReply, WireTensor } from './protocol.ts';
+import { checkProviderInstalled } from './providers.ts';
+
+export interface EngineOptions {
+  provider?: Provider;
+  /** Intra-op threads (default: all cores). */
+  threads?: number;
+  /** Sessions kept in the LRU cache (default 8). */
+  cacheSize?: number;
+  /** When set, every new ONNX model is also written to this folder as `<graph>-<hash>.onnx`. */
+  saveOnnxDir?: string;
+}
+
+export interface RunTiming {
+  /** Worker-side session creation (0 on a cache hit). */
+  sessionMs: number;
+  /** Worker-side `session.run`. */
+  runMs: number;
+  /** Lowering on the main thread (0 when cached). */
+  lowerMs: number;
+  sessionCreated: boolean;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+const WORKER_URL = new URL('./engine-worker-entry.mjs', import.meta.url);
+
+export class Engine {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly lowered = new WeakMap<Graph, LoweredGraph>();
+  /** Model hashes the worker holds a session for. */
+  private readonly workerHas = new Set<string>();
+  private readonly weightInfo = new Map<string, { dtype: DType; shape: Shape }>();
+  private closed = false;
+  /** Timing of the last `run`. */
+  lastTiming: RunTiming = { sessionMs: 0, runMs: 0, lowerMs: 0, sessionCreated: false };
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly provider: Provider,
+    readonly threads: number,
+  ) {
+    worker.on('message', (reply: Reply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) p.resolve(reply.value);
+      else {
+        const err = new EngineError(reply.error.message);
+        p.reject(err);
+      }
+    });
+    worker.on('error', (e) => this.failAll(e));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.failAll(new EngineError(`engine worker exited with code ${code}`));
+    });
+  }
+
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    const provider = opts.provider ?? 'cpu';
+    checkProviderInstalled(provider);
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    const worker = new Worker(WORKER_URL);
+    worker.unref();
+    const engine = new Engine(worker, provider, threads);
+    await engine.request({
+      type: 'init',
+      provider,
+      threads,
+      cacheSize: opts.cacheSize ?? 8,
+      saveOnnxDir: opts.saveOnnxDir,
+    });
+    if (provider !== 'cpu') await engine.probeProvider();
+    return engine;
+  }
+
+  /** Runs a one-node model so that a provider without a device fails now, with a clear message. */
+  private async probeProvider(): Promise<void> {
+    const model = encodeModel({
+      graphName: 'probe',
+      opsets: { '': 23 },
+      nodes: [{ opType: 'Add', inputs: ['x', 'x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+      initializers: [],
+    });
+    try {
+      await this.request({
+        type: 'run',
+        hash: 'probe',
+        graphName: 'probe',
+        model,
+        feeds: [{ name: 'x', dtype: 'float32', shape: [4], data: new Float32Array(4) }],
+        weightNames: [],
+        outputNames: ['y'],
+      });
+    } catch (e) {
+      await this.dispose();
+      throw new ProviderUnavailableError(
+        `execution provider "${this.provider}" is not available on this machine: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private request(body: Record<string, unknown> & { type: Request['type'] }, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.closed) return Promise.reject(new EngineError('engine is disposed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ ...body, id }, transfer);
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker.unref();
+    });
+  }
+
+  /**
+   * Puts weights into the worker's store (held once, shared by every session). With `transfer`, the tensors'
+   * buffers move to the worker without a copy and become unusable here.
+   */
+  async setWeights(
+    weights: Readonly<Record<string, HostTensor>> | ReadonlyMap<string, HostTensor>,
+    opts: { transfer?: boolean } = {},
+  ): Promise<void> {
+    const entries = weights instanceof Map ? [...weights.entries()] : Object.entries(weights);
+    const wire: WireTensor[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, t] of entries) {
+      if (t.dtype === 'bfloat16') throw new FeedError(`weight "${name}": convert bfloat16 to float32 first`);
+      wire.push({ name, dtype: t.dtype, shape: t.shape, data: t.data });
+      if (opts.transfer && t.data.buffer instanceof ArrayBuffer) transfer.push(t.data.buffer);
+    }
+    await this.request({ type: 'setWeights', weights: wire }, [...new Set(transfer)]);
+    for (const [name, t] of entries) this.weightInfo.set(name, { dtype: t.dtype, shape: t.shape });
+  }
+
+  async deleteWeights(names: readonly string[]): Promise<void> {
+    await this.request({ type: 'deleteWeights', names: [...names] });
+    for (const n of names) this.weightInfo.delete(n);
+  }
+
+  hasWeight(name: string): boolean {
+    return this.weightInfo.has(name);
+  }
+
+  lower(graph: Graph): LoweredGraph {
+    let l = this.lowered.get(graph);
+    if (!l) {
+      l = lowerGraph(graph);
+      this.lowered.set(graph, l);
+    }
+    return l;
+  }
+
+  /** Runs a graph: `feeds` by input name; weights come from the store. Returns the outputs by name. */
+  async run(graph: Graph, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+    const t0 = performance.now();
+    const wasLowered = this.lowered.has(graph);
+    const lowered = this.lower(graph);
+    const lowerMs = wasLowered ? 0 : performance.now() - t0;
+    const wire: WireTensor[] = [];
+    const weightNames: string[] = [];
+    const missing: string[] = [];
+    for (const inp of graph.inputs) {
+      const want = graph.values[inp.value];
+      if (inp.kind === 'weight') {
+        const have = this.weightInfo.get(inp.name);
+        if (!have) missing.push(inp.name);
+        else if (have.dtype !== want.dtype || formatShape(have.shape) !== formatShape(want.shape)) {
+          throw new FeedError(
+            `weight "${inp.name}" is ${have.dtype} ${formatShape(have.shape)} in the store but the graph wants ${want.dtype} ${formatShape(want.shape)}`,
+          );
+        }
+        weightNames.push(inp.name);
+        continue;
+      }
+      const t = feeds[inp.name];
+      if (!t) throw new FeedError(`graph "${graph.name}" needs input "${inp.name}" (${want.dtype} ${formatShape(want.shape)})`);
+      if (t.dtype !== want.dtype || formatShape(t.shape) !== formatShape(want.shape)) {
+        throw new FeedError(
+          `input "${inp.name}" is ${t.dtype} ${formatShape(t.shape)} but graph "${graph.name}" expects ${want.dtype} ${formatShape(want.shape)}`,
+        );
+      }
+      wire.push({ name: inp.name, dtype: t.dtype, shape: t.shape, data: t.data });
+    }
+    if (missing.length > 0) {
+      throw new FeedError(`graph "${graph.name}" needs weights missing from the store: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
+    }
+    const outputNames = graph.outputs.map((o) => o.name);
+    const send = async (withModel: boolean) =>
+      (await this.request({
+        type: 'run',
+        hash: lowered.hash,
+        graphName: graph.name,
+        model: withModel ? lowered.bytes : undefined,
+        feeds: wire,
+        weightNames,
+        outputNames,
+      })) as RunReply;
+    let reply = await send(!this.workerHas.has(lowered.hash));
+    if (reply.needModel) reply = await send(true);
+    for (const h of reply.evicted) this.workerHas.delete(h);
+    this.workerHas.add(lowered.hash);
+    this.lastTiming = { sessionMs: reply.ms.session, runMs: reply.ms.run, lowerMs, sessionCreated: reply.sessionCreated };
+    const out: Record<string, HostTensor> = {};
+    for (const o of reply.outputs) out[o.name] = new HostTensor(o.dtype, o.shape, o.data as never);
+    return out;
+  }
+
+  /**
+   * A traced function: `trace` builds the graph for the shapes and dtypes of the feeds of a call; graphs are cached
+   * by those shapes, so the steady state is lowering-free.
+   */
+  compile(
+    name: string,
+    trace: (b: GraphBuilder, inputs: Record<string, SymTensor>) => Record<string, SymTensor>,
+  ): (feeds: Readonly<Record<string, HostTensor>>) => Promise<Record<string, HostTensor>> {
+    const graphs = new Map<string, Graph>();
+    return (feeds) => {
+      const key = Object.entries(feeds)
+        .map(([k, t]) => `${k}:${t.dtype}:${t.shape.join('x')}`)
+        .join('|');
+      let graph = graphs.get(key);
+      if (!graph) {
+        const b = new GraphBuilder(name);
+        const inputs: Record<string, SymTensor> = {};
+        for (const [k, t] of Object.entries(feeds)) inputs[k] = b.input(k, t.shape, t.dtype);
+        for (const [k, v] of Object.entries(trace(b, inputs))) b.output(k, v);
+        graph = b.build();
+        graphs.set(key, graph);
+      }
+      return this.run(graph, feeds);
+    };
+  }
+
+  async stats(): Promise<StatsReply> {
+    return (await this.request({ type: 'stats' })) as StatsReply;
+  }
+
+  async clearCache(): Promise<void> {
+    await this.request({ type: 'clearCache' });
+    this.workerHas.clear();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new EngineError('engine is disposed'));
+    await this.worker.terminate();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

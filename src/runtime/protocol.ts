@@ -1,0 +1,75 @@
+/** Messages between the engine (main thread) and the engine worker (DESIGN.md decision 6). */
+import type { DType } from '../tensor/dtype.ts';
+import type { Shape } from '../tensor/shape.ts';
+
+export type Provider = 'cpu' | 'webgpu' | 'cuda';
+
+export interface WireTensor {
+  name: string;
+  dtype: DType;
+  shape: Shape;
+  /** The elements; an ArrayBuffer (transferred or copied) or a SharedArrayBuffer (copied in the worker). */
+  data: ArrayBufferView;
+}
+
+export interface InitRequest {
+  type: 'init';
+  provider: Provider;
+  threads: number;
+  cacheSize: number;
+  saveOnnxDir?: string;
+  logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+}
+
+export interface SetWeightsRequest {
+  type: 'setWeights';
+  weights: WireTensor[];
+}
+
+export interface DeleteWeightsRequest {
+  type: 'deleteWeights';
+  names: string[];
+}
+
+export interface RunRequest {
+  type: 'run';
+  /** sha256 of the ONNX bytes. */
+  hash: string;
+  graphName: string;
+  /** The ONNX model, sent the first time a hash is seen by the worker (or after it was evicted). */
+  model?: Uint8Array;
+  feeds: WireTensor[];
+  weightNames: string[];
+  outputNames: string[];
+}
+
+export interface StatsRequest {
+  type: 'stats';
+}
+
+export interface ClearCacheRequest {
+  type: 'clearCache';
+}
+
+export type Request = (InitRequest | SetWeightsRequest | DeleteWeightsRequest | RunRequest | StatsRequest | ClearCacheRequest) & {
+  id: number;
+};
+
+export interface RunReply {
+  outputs: WireTensor[];
+  /** Hashes whose sessions the worker dropped (LRU); the engine must resend their models. */
+  evicted: string[];
+  /** True when the worker had no session for the hash and no model was sent. */
+  needModel?: boolean;
+  sessionCreated: boolean;
+  ms: { session: number; run: number };
+}
+
+export interface StatsReply {
+  sessions: number;
+  weights: number;
+  weightBytes: number;
+  providers: string[];
+}
+
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
