@@ -44,7 +44,8 @@ export function attention(q: F64Tensor, k: F64Tensor, v: F64Tensor, options: Att
       for (let i = 0; i < Sq; i++) {
         for (let j = 0; j < Sk; j++) {
           let dot = 0;
-          for (let d = 0; d < D; d++) dot += q.data[(b * Sq + i) * HD + h * D + d] * k.data[(b * Sk + j) * HD + h * D + d];
+          for (let d = 0; d < D; d++)
+            dot += q.data[(b * Sq + i) * HD + h * D + d] * k.data[(b * Sk + j) * HD + h * D + d];
           let logit = scale * dot;
           if (options.mask && maskMap) logit += options.mask.data[maskMap[((b * H + h) * Sq + i) * Sk + j]];
           logits[j] = logit;

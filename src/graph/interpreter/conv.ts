@@ -131,7 +131,8 @@ export function convTranspose(
   if (outPad.length !== nd) throw new Error(`convTranspose: outputPadding needs ${nd} entries`);
   const [N, C, ...S] = x.shape;
   const [Cw, Mg, ...K] = w.shape;
-  if (Cw !== C || C % group !== 0) throw new Error(`convTranspose: w.shape[0]=${Cw} must equal C=${C}, divisible by group`);
+  if (Cw !== C || C % group !== 0)
+    throw new Error(`convTranspose: w.shape[0]=${Cw} must equal C=${C}, divisible by group`);
   const M = Mg * group;
   const Cg = C / group;
   if (b && (b.shape.length !== 1 || b.shape[0] !== M)) throw new Error(`convTranspose: bias must be [${M}]`);

@@ -52,13 +52,7 @@ export function layerNorm(
  * consecutive groups, each normalised with the mean and biased variance over its C/G channels × spatial elements,
  * then scaled and shifted per channel by gamma[C] and beta[C] (both optional). eps default 1e-5.
  */
-export function groupNorm(
-  x: F64Tensor,
-  numGroups: number,
-  gamma?: F64Tensor,
-  beta?: F64Tensor,
-  eps = 1e-5,
-): F64Tensor {
+export function groupNorm(x: F64Tensor, numGroups: number, gamma?: F64Tensor, beta?: F64Tensor, eps = 1e-5): F64Tensor {
   if (x.shape.length < 2) throw new Error('groupNorm: x must be [N, C, ...]');
   const [N, C] = x.shape;
   if (!Number.isInteger(numGroups) || numGroups < 1 || C % numGroups !== 0) {

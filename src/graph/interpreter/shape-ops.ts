@@ -232,7 +232,8 @@ export function gather(
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < ni; j++) {
       let k = indices.data[j];
-      if (!Number.isInteger(k) || k < -dim || k >= dim) throw new Error(`gather: index ${k} out of range for dim ${dim}`);
+      if (!Number.isInteger(k) || k < -dim || k >= dim)
+        throw new Error(`gather: index ${k} out of range for dim ${dim}`);
       if (k < 0) k += dim;
       const src = (o * dim + k) * inner;
       out.data.set(x.data.subarray(src, src + inner), dst);

@@ -3,7 +3,12 @@ import { cast, castBool, castFloat32, castInt, f64 } from '../../../src/graph/in
 import { assertClose } from './helpers.ts';
 
 test('cast to float32 rounds to nearest float32', () => {
-  assertClose(castFloat32(f64([3], [0.1, 1e40, 1 + 2 ** -30])), { shape: [3], data: [0.10000000149011612, Infinity, 1] }, 0, 0);
+  assertClose(
+    castFloat32(f64([3], [0.1, 1e40, 1 + 2 ** -30])),
+    { shape: [3], data: [0.10000000149011612, Infinity, 1] },
+    0,
+    0,
+  );
 });
 
 test('cast to int truncates toward zero', () => {

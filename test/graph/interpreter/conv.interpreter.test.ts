@@ -61,7 +61,8 @@ test('conv 3-D, by hand', () => {
   const y = conv(ones, ones, undefined, { pads: [1, 1, 1, 1, 1, 1] });
   const expected: number[] = [];
   for (let a = 0; a < 3; a++)
-    for (let b = 0; b < 3; b++) for (let c = 0; c < 3; c++) expected.push((a === 1 ? 2 : 1) * (b === 1 ? 2 : 1) * (c === 1 ? 2 : 1));
+    for (let b = 0; b < 3; b++)
+      for (let c = 0; c < 3; c++) expected.push((a === 1 ? 2 : 1) * (b === 1 ? 2 : 1) * (c === 1 ? 2 : 1));
   assertClose(y, { shape: [1, 1, 3, 3, 3], data: expected });
 });
 
@@ -125,7 +126,9 @@ function checkAdjoint(xShape: number[], wShape: number[], opts: ConvOptions, see
     return s - base;
   });
   // ONNX requires 0 <= output_padding < max(stride, dilation); the configs below respect it.
-  outputPadding.forEach((p, i) => assert.ok(p >= 0 && p < Math.max(st[i], dl[i]), `outputPadding ${p}`));
+  for (let i = 0; i < nd; i++) {
+    assert.ok(outputPadding[i] >= 0 && outputPadding[i] < Math.max(st[i], dl[i]), `outputPadding ${outputPadding}`);
+  }
   const ty = convTranspose(y, w, undefined, { ...opts, outputPadding });
   assert.deepEqual(ty.shape, xShape);
   const lhs = dot(cx, y);

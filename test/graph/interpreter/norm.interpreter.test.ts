@@ -12,7 +12,11 @@ test('layerNorm over the last axis with mean-300 inputs stays exact', () => {
   const scale = f64([4], [1, 2, 3, 4]);
   const bias = f64([4], [0, 0, 0, 1]);
   const y = layerNorm(x, scale, bias, { epsilon: eps });
-  assertClose(y, { shape: [2, 4], data: [...r0, ...r1].map((v, i) => v * (1 + (i % 4)) + (i % 4 === 3 ? 1 : 0)) }, 1e-14);
+  assertClose(
+    y,
+    { shape: [2, 4], data: [...r0, ...r1].map((v, i) => v * (1 + (i % 4)) + (i % 4 === 3 ? 1 : 0)) },
+    1e-14,
+  );
 });
 
 test('layerNorm over trailing dims from axis 1', () => {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { f64, nextIndex, normAxis, numel, ravelIndex, strides, unravelIndex } from '../../../src/graph/interpreter/index.ts';
+import {
+  f64,
+  nextIndex,
+  normAxis,
+  numel,
+  ravelIndex,
+  strides,
+  unravelIndex,
+} from '../../../src/graph/interpreter/index.ts';
 
 test('f64 builds zero-filled or copied tensors and checks the element count', () => {
   assert.deepEqual(Array.from(f64([2, 2]).data), [0, 0, 0, 0]);
