@@ -23,6 +23,8 @@ const port = parentPort;
 
 let config: InitRequest | undefined;
 const weights = new Map<string, ort.Tensor>();
+/** Tensors kept between calls (uploaded inputs, kept outputs), by resident id. */
+const resident = new Map<number, ort.Tensor>();
 /** LRU of sessions by model hash (Map iteration order = recency). */
 const sessions = new Map<string, ort.InferenceSession>();
 
@@ -94,6 +96,11 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   const t1 = performance.now();
   const feeds: Record<string, ort.Tensor> = {};
   for (const f of req.feeds) feeds[f.name] = toOrt(f);
+  for (const r of req.residentFeeds) {
+    const t = resident.get(r.residentId);
+    if (!t) throw new Error(`resident tensor #${r.residentId} for input "${r.name}" was freed`);
+    feeds[r.name] = t;
+  }
   for (const name of req.weightNames) {
     const w = weights.get(name);
     if (!w) throw new Error(`weight "${name}" is not in the engine's weight store`);
@@ -101,7 +108,9 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   }
   const results = await session.run(feeds, req.outputNames);
   const t2 = performance.now();
-  const outputs = req.outputNames.map((n) => fromOrt(n, results[n]));
+  const kept = new Set(req.keepOutputs.map((k) => k.name));
+  for (const k of req.keepOutputs) resident.set(k.residentId, results[k.name]);
+  const outputs = req.outputNames.filter((n) => !kept.has(n)).map((n) => fromOrt(n, results[n]));
   const transfer = [...new Set(outputs.map((o) => o.data.buffer as ArrayBuffer))];
   return {
     reply: { outputs, evicted, sessionCreated: created, ms: { session: t1 - t0, run: t2 - t1 } },
@@ -115,6 +124,7 @@ function stats(): StatsReply {
   return {
     sessions: sessions.size,
     weights: weights.size,
+    resident: resident.size,
     weightBytes,
     providers: ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`),
   };
@@ -132,6 +142,20 @@ async function handle(req: Request): Promise<{ value: unknown; transfer?: ArrayB
     case 'deleteWeights':
       for (const n of req.names) weights.delete(n);
       return { value: weights.size };
+    case 'upload':
+      resident.set(req.residentId, toOrt(req.tensor));
+      return { value: req.residentId };
+    case 'download': {
+      const t = resident.get(req.residentId);
+      if (!t) throw new Error(`resident tensor #${req.residentId} was freed`);
+      // Copy: the resident tensor stays usable in the worker.
+      const w = fromOrt('', t);
+      const copy = (w.data as unknown as { slice(): ArrayBufferView }).slice();
+      return { value: { ...w, data: copy }, transfer: [copy.buffer as ArrayBuffer] };
+    }
+    case 'free':
+      for (const id of req.residentIds) resident.delete(id);
+      return { value: resident.size };
     case 'run': {
       const { reply, transfer } = await run(req);
       return { value: reply, transfer };

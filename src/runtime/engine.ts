@@ -41,12 +41,31 @@ export interface RunTiming {
   sessionCreated: boolean;
 }
 
+/**
+ * A tensor held in the engine worker between calls (an uploaded input or a kept output): feeding it costs no copy.
+ * Free it with `engine.free` when done.
+ */
+export class ResidentTensor {
+  constructor(
+    readonly id: number,
+    readonly dtype: DType,
+    readonly shape: Shape,
+  ) {}
+
+  toString(): string {
+    return `ResidentTensor(#${this.id}, ${this.dtype}, ${formatShape(this.shape)})`;
+  }
+}
+
+export type Feed = HostTensor | ResidentTensor;
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 const WORKER_URL = new URL('./engine-worker-entry.mjs', import.meta.url);
 
 export class Engine {
   private nextId = 1;
+  private nextResident = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly lowered = new WeakMap<Graph, LoweredGraph>();
   /** Model hashes the worker holds a session for. */
@@ -113,6 +132,8 @@ export class Engine {
         graphName: 'probe',
         model,
         feeds: [{ name: 'x', dtype: 'float32', shape: [4], data: new Float32Array(4) }],
+        residentFeeds: [],
+        keepOutputs: [],
         weightNames: [],
         outputNames: ['y'],
       });
@@ -179,13 +200,54 @@ export class Engine {
     return l;
   }
 
+  /** Copies a tensor into the worker once; feed the handle to any number of runs without a copy. */
+  async upload(t: HostTensor, opts: { transfer?: boolean } = {}): Promise<ResidentTensor> {
+    if (t.dtype === 'bfloat16') throw new FeedError('upload: convert bfloat16 to float32 first');
+    const id = this.nextResident++;
+    const transfer = opts.transfer && t.data.buffer instanceof ArrayBuffer ? [t.data.buffer] : [];
+    await this.request({ type: 'upload', residentId: id, tensor: { name: '', dtype: t.dtype, shape: t.shape, data: t.data } }, transfer);
+    return new ResidentTensor(id, t.dtype, t.shape);
+  }
+
+  /** Copies a resident tensor back to the host (it stays resident). */
+  async download(r: ResidentTensor): Promise<HostTensor> {
+    const w = (await this.request({ type: 'download', residentId: r.id })) as WireTensor;
+    return new HostTensor(w.dtype, w.shape, w.data as never);
+  }
+
+  async free(rs: ResidentTensor | readonly ResidentTensor[]): Promise<void> {
+    const list = Array.isArray(rs) ? rs : [rs as ResidentTensor];
+    await this.request({ type: 'free', residentIds: list.map((r) => r.id) });
+  }
+
   /** Runs a graph: `feeds` by input name; weights come from the store. Returns the outputs by name. */
-  async run(graph: Graph, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+  async run(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>> {
+    return (await this.exec(graph, feeds, [])).host;
+  }
+
+  /**
+   * Runs a graph keeping the outputs named in `keep` in the worker (e.g. the latent between sampler steps);
+   * the others come back to the host.
+   */
+  async runKeep(
+    graph: Graph,
+    feeds: Readonly<Record<string, Feed>>,
+    keep: readonly string[],
+  ): Promise<{ host: Record<string, HostTensor>; resident: Record<string, ResidentTensor> }> {
+    return this.exec(graph, feeds, keep);
+  }
+
+  private async exec(
+    graph: Graph,
+    feeds: Readonly<Record<string, Feed>>,
+    keep: readonly string[],
+  ): Promise<{ host: Record<string, HostTensor>; resident: Record<string, ResidentTensor> }> {
     const t0 = performance.now();
     const wasLowered = this.lowered.has(graph);
     const lowered = this.lower(graph);
     const lowerMs = wasLowered ? 0 : performance.now() - t0;
     const wire: WireTensor[] = [];
+    const residentFeeds: { name: string; residentId: number }[] = [];
     const weightNames: string[] = [];
     const missing: string[] = [];
     for (const inp of graph.inputs) {
@@ -208,12 +270,17 @@ export class Engine {
           `input "${inp.name}" is ${t.dtype} ${formatShape(t.shape)} but graph "${graph.name}" expects ${want.dtype} ${formatShape(want.shape)}`,
         );
       }
-      wire.push({ name: inp.name, dtype: t.dtype, shape: t.shape, data: t.data });
+      if (t instanceof ResidentTensor) residentFeeds.push({ name: inp.name, residentId: t.id });
+      else wire.push({ name: inp.name, dtype: t.dtype, shape: t.shape, data: t.data });
     }
     if (missing.length > 0) {
       throw new FeedError(`graph "${graph.name}" needs weights missing from the store: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
     }
     const outputNames = graph.outputs.map((o) => o.name);
+    const keepOutputs = keep.map((name) => {
+      if (!outputNames.includes(name)) throw new FeedError(`graph "${graph.name}" has no output "${name}" to keep`);
+      return { name, residentId: this.nextResident++ };
+    });
     const send = async (withModel: boolean) =>
       (await this.request({
         type: 'run',
@@ -221,17 +288,24 @@ export class Engine {
         graphName: graph.name,
         model: withModel ? lowered.bytes : undefined,
         feeds: wire,
+        residentFeeds,
         weightNames,
         outputNames,
+        keepOutputs,
       })) as RunReply;
     let reply = await send(!this.workerHas.has(lowered.hash));
     if (reply.needModel) reply = await send(true);
     for (const h of reply.evicted) this.workerHas.delete(h);
     this.workerHas.add(lowered.hash);
     this.lastTiming = { sessionMs: reply.ms.session, runMs: reply.ms.run, lowerMs, sessionCreated: reply.sessionCreated };
-    const out: Record<string, HostTensor> = {};
-    for (const o of reply.outputs) out[o.name] = new HostTensor(o.dtype, o.shape, o.data as never);
-    return out;
+    const host: Record<string, HostTensor> = {};
+    for (const o of reply.outputs) host[o.name] = new HostTensor(o.dtype, o.shape, o.data as never);
+    const resident: Record<string, ResidentTensor> = {};
+    for (const k of keepOutputs) {
+      const info = graph.values[graph.outputs.find((o) => o.name === k.name)!.value];
+      resident[k.name] = new ResidentTensor(k.residentId, info.dtype, info.shape);
+    }
+    return { host, resident };
   }
 
   /**
@@ -241,7 +315,7 @@ export class Engine {
   compile(
     name: string,
     trace: (b: GraphBuilder, inputs: Record<string, SymTensor>) => Record<string, SymTensor>,
-  ): (feeds: Readonly<Record<string, HostTensor>>) => Promise<Record<string, HostTensor>> {
+  ): (feeds: Readonly<Record<string, Feed>>) => Promise<Record<string, HostTensor>> {
     const graphs = new Map<string, Graph>();
     return (feeds) => {
       const key = Object.entries(feeds)

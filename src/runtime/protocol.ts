@@ -31,6 +31,27 @@ export interface DeleteWeightsRequest {
   names: string[];
 }
 
+/** A tensor kept in the worker between calls (no copy per call), by id. */
+export interface ResidentRef {
+  residentId: number;
+}
+
+export interface UploadRequest {
+  type: 'upload';
+  residentId: number;
+  tensor: WireTensor;
+}
+
+export interface DownloadRequest {
+  type: 'download';
+  residentId: number;
+}
+
+export interface FreeRequest {
+  type: 'free';
+  residentIds: number[];
+}
+
 export interface RunRequest {
   type: 'run';
   /** sha256 of the ONNX bytes. */
@@ -39,8 +60,12 @@ export interface RunRequest {
   /** The ONNX model, sent the first time a hash is seen by the worker (or after it was evicted). */
   model?: Uint8Array;
   feeds: WireTensor[];
+  /** Feeds already resident in the worker: input name → resident id. */
+  residentFeeds: { name: string; residentId: number }[];
   weightNames: string[];
   outputNames: string[];
+  /** Outputs to keep in the worker under these resident ids instead of sending them back. */
+  keepOutputs: { name: string; residentId: number }[];
 }
 
 export interface StatsRequest {
@@ -51,7 +76,17 @@ export interface ClearCacheRequest {
   type: 'clearCache';
 }
 
-export type Request = (InitRequest | SetWeightsRequest | DeleteWeightsRequest | RunRequest | StatsRequest | ClearCacheRequest) & {
+export type Request = (
+  | InitRequest
+  | SetWeightsRequest
+  | DeleteWeightsRequest
+  | UploadRequest
+  | DownloadRequest
+  | FreeRequest
+  | RunRequest
+  | StatsRequest
+  | ClearCacheRequest
+) & {
   id: number;
 };
 
@@ -68,6 +103,7 @@ export interface RunReply {
 export interface StatsReply {
   sessions: number;
   weights: number;
+  resident: number;
   weightBytes: number;
   providers: string[];
 }

@@ -97,6 +97,23 @@ describe('engine', () => {
     assert.equal(engine.lastTiming.sessionCreated, true);
   });
 
+  test('resident tensors: uploaded once, fed without copies, outputs kept in the worker', async () => {
+    const b = new GraphBuilder('step');
+    const x = b.input('x', [3]);
+    b.output('y', op.add(x, 1));
+    const step = b.build();
+    let cur = await engine.upload(HostTensor.float32([3], [1, 2, 3]));
+    for (let i = 0; i < 3; i++) {
+      const { resident } = await engine.runKeep(step, { x: cur }, ['y']);
+      await engine.free(cur);
+      cur = resident.y;
+    }
+    assert.deepEqual([...(await engine.download(cur)).data], [4, 5, 6]);
+    await engine.free(cur);
+    await assert.rejects(engine.download(cur), /was freed/);
+    assert.equal((await engine.stats()).resident, 0);
+  });
+
   test('feeds and weights are checked before running', async () => {
     const g = matmulGraph(4);
     await assert.rejects(engine.run(g, { x: randn([4, 64]) }), (e: Error) => {
