@@ -3,8 +3,8 @@
  * of `interpreter/`. It cross-checks each ONNX lowering and serves finite-difference gradient checks.
  */
 import type { HostTensor } from '../tensor/host-tensor.ts';
-import { toFloat64 } from './interpreter-bridge.ts';
 import type { F64Tensor } from './interpreter/tensor.ts';
+import { toFloat64 } from './interpreter-bridge.ts';
 import type { Graph } from './ir.ts';
 import { getOp } from './op-registry.ts';
 import './ops/index.ts';
@@ -28,7 +28,9 @@ export function interpret(graph: Graph, feeds: F64Feeds): Record<string, F64Tens
     const ins = node.inputs.map((i) => (i < 0 ? undefined : env.get(i)));
     const infos = node.outputs.map((o) => graph.values[o]);
     const outs = getOp(node.op).interpret(ins, node.attrs, infos);
-    node.outputs.forEach((o, k) => env.set(o, outs[k]));
+    node.outputs.forEach((o, k) => {
+      env.set(o, outs[k]);
+    });
   }
   const result: Record<string, F64Tensor> = {};
   for (const o of graph.outputs) result[o.name] = env.get(o.value)!;

@@ -1,7 +1,7 @@
 /** Conversions between host tensors and the interpreter's float64 tensors. */
 import type { DType } from '../tensor/dtype.ts';
-import { HostTensor } from '../tensor/host-tensor.ts';
 import { toFloat32 } from '../tensor/half.ts';
+import { HostTensor } from '../tensor/host-tensor.ts';
 import type { F64Tensor } from './interpreter/tensor.ts';
 
 export function isF64Tensor(v: unknown): v is F64Tensor {
@@ -28,7 +28,10 @@ export function fromFloat64(t: F64Tensor, dtype: DType = 'float32'): HostTensor 
     case 'float32':
       return new HostTensor('float32', t.shape, Float32Array.from(t.data));
     case 'int64':
-      return HostTensor.int64(t.shape, Array.from(t.data, (v) => Math.trunc(v)));
+      return HostTensor.int64(
+        t.shape,
+        Array.from(t.data, (v) => Math.trunc(v)),
+      );
     case 'int32':
       return new HostTensor('int32', t.shape, Int32Array.from(t.data));
     case 'uint8':

@@ -3,7 +3,14 @@
  */
 import type { DType } from '../tensor/dtype.ts';
 import type { Shape } from '../tensor/shape.ts';
-import { type AttrValue, attr, float32Tensor, int64Tensor, type OnnxNode, type OnnxTensor } from './onnx/model-proto.ts';
+import {
+  type AttrValue,
+  attr,
+  float32Tensor,
+  int64Tensor,
+  type OnnxNode,
+  type OnnxTensor,
+} from './onnx/model-proto.ts';
 
 export class LoweringContext {
   readonly nodes: OnnxNode[] = [];

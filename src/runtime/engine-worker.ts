@@ -8,15 +8,7 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { DType } from '../tensor/dtype.ts';
-import type {
-  InitRequest,
-  Reply,
-  Request,
-  RunReply,
-  RunRequest,
-  StatsReply,
-  WireTensor,
-} from './protocol.ts';
+import type { InitRequest, Reply, Request, RunReply, RunRequest, StatsReply, WireTensor } from './protocol.ts';
 
 if (!parentPort) throw new Error('engine-worker must run in a worker thread');
 const port = parentPort;
@@ -60,7 +52,9 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
   };
 }
 
-async function getSession(req: RunRequest): Promise<{ session?: ort.InferenceSession; created: boolean; evicted: string[] }> {
+async function getSession(
+  req: RunRequest,
+): Promise<{ session?: ort.InferenceSession; created: boolean; evicted: string[] }> {
   const hit = sessions.get(req.hash);
   if (hit) {
     sessions.delete(req.hash);
@@ -88,9 +82,11 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   const t0 = performance.now();
   const { session, created, evicted } = await getSession(req);
   if (!session) {
+    // Hand the pooled feed buffers back untouched so that the engine can resend them with the model.
+    const returned = req.feeds.filter((f) => f.pooled).map((f) => f.data.buffer as ArrayBuffer);
     return {
-      reply: { outputs: [], evicted, needModel: true, sessionCreated: false, ms: { session: 0, run: 0 } },
-      transfer: [],
+      reply: { outputs: [], evicted, needModel: true, sessionCreated: false, ms: { session: 0, run: 0 }, returned },
+      transfer: returned,
     };
   }
   const t1 = performance.now();
@@ -111,9 +107,10 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   const kept = new Set(req.keepOutputs.map((k) => k.name));
   for (const k of req.keepOutputs) resident.set(k.residentId, results[k.name]);
   const outputs = req.outputNames.filter((n) => !kept.has(n)).map((n) => fromOrt(n, results[n]));
-  const transfer = [...new Set(outputs.map((o) => o.data.buffer as ArrayBuffer))];
+  const returned = req.feeds.filter((f) => f.pooled).map((f) => f.data.buffer as ArrayBuffer);
+  const transfer = [...new Set([...outputs.map((o) => o.data.buffer as ArrayBuffer), ...returned])];
   return {
-    reply: { outputs, evicted, sessionCreated: created, ms: { session: t1 - t0, run: t2 - t1 } },
+    reply: { outputs, evicted, sessionCreated: created, ms: { session: t1 - t0, run: t2 - t1 }, returned },
     transfer,
   };
 }

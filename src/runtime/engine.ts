@@ -17,6 +17,7 @@ import { encodeModel } from '../graph/onnx/model-proto.ts';
 import type { DType } from '../tensor/dtype.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
 import { formatShape, type Shape } from '../tensor/shape.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { EngineError, FeedError, ProviderUnavailableError } from './errors.ts';
 import type { Provider, Reply, Request, RunReply, StatsReply, WireTensor } from './protocol.ts';
 import { checkProviderInstalled } from './providers.ts';
@@ -72,6 +73,11 @@ export class Engine {
   private readonly workerHas = new Set<string>();
   private readonly weightInfo = new Map<string, { dtype: DType; shape: Shape }>();
   private closed = false;
+  /** Feeds at least this large travel through pooled, transferred buffers; smaller ones are cloned. */
+  private static readonly POOL_MIN_BYTES = 64 * 1024;
+  private readonly feedPool = new BufferPool(2 ** 31);
+  /** How many runs had to be resent with their model (a session evicted while they were in flight). */
+  resends = 0;
   /** Timing of the last `run`. */
   lastTiming: RunTiming = { sessionMs: 0, runMs: 0, lowerMs: 0, sessionCreated: false };
 
@@ -100,7 +106,8 @@ export class Engine {
     const provider = opts.provider ?? 'cpu';
     checkProviderInstalled(provider);
     const threads = opts.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be a positive integer, got ${threads}`);
     const worker = new Worker(WORKER_URL);
     worker.unref();
     const engine = new Engine(worker, provider, threads);
@@ -150,7 +157,10 @@ export class Engine {
     this.pending.clear();
   }
 
-  private request(body: Record<string, unknown> & { type: Request['type'] }, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  private request(
+    body: Record<string, unknown> & { type: Request['type'] },
+    transfer: ArrayBuffer[] = [],
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(new EngineError('engine is disposed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -205,7 +215,10 @@ export class Engine {
     if (t.dtype === 'bfloat16') throw new FeedError('upload: convert bfloat16 to float32 first');
     const id = this.nextResident++;
     const transfer = opts.transfer && t.data.buffer instanceof ArrayBuffer ? [t.data.buffer] : [];
-    await this.request({ type: 'upload', residentId: id, tensor: { name: '', dtype: t.dtype, shape: t.shape, data: t.data } }, transfer);
+    await this.request(
+      { type: 'upload', residentId: id, tensor: { name: '', dtype: t.dtype, shape: t.shape, data: t.data } },
+      transfer,
+    );
     return new ResidentTensor(id, t.dtype, t.shape);
   }
 
@@ -264,17 +277,24 @@ export class Engine {
         continue;
       }
       const t = feeds[inp.name];
-      if (!t) throw new FeedError(`graph "${graph.name}" needs input "${inp.name}" (${want.dtype} ${formatShape(want.shape)})`);
+      if (!t)
+        throw new FeedError(
+          `graph "${graph.name}" needs input "${inp.name}" (${want.dtype} ${formatShape(want.shape)})`,
+        );
       if (t.dtype !== want.dtype || formatShape(t.shape) !== formatShape(want.shape)) {
         throw new FeedError(
           `input "${inp.name}" is ${t.dtype} ${formatShape(t.shape)} but graph "${graph.name}" expects ${want.dtype} ${formatShape(want.shape)}`,
         );
       }
       if (t instanceof ResidentTensor) residentFeeds.push({ name: inp.name, residentId: t.id });
-      else wire.push({ name: inp.name, dtype: t.dtype, shape: t.shape, data: t.data });
+      else if (t.data.byteLength >= Engine.POOL_MIN_BYTES) {
+        wire.push({ name: inp.name, dtype: t.dtype, shape: t.shape, data: this.feedPool.copyIn(t.data), pooled: true });
+      } else wire.push({ name: inp.name, dtype: t.dtype, shape: t.shape, data: t.data });
     }
     if (missing.length > 0) {
-      throw new FeedError(`graph "${graph.name}" needs weights missing from the store: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
+      throw new FeedError(
+        `graph "${graph.name}" needs weights missing from the store: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`,
+      );
     }
     const outputNames = graph.outputs.map((o) => o.name);
     const keepOutputs = keep.map((name) => {
@@ -282,22 +302,41 @@ export class Engine {
       return { name, residentId: this.nextResident++ };
     });
     const send = async (withModel: boolean) =>
-      (await this.request({
-        type: 'run',
-        hash: lowered.hash,
-        graphName: graph.name,
-        model: withModel ? lowered.bytes : undefined,
-        feeds: wire,
-        residentFeeds,
-        weightNames,
-        outputNames,
-        keepOutputs,
-      })) as RunReply;
+      (await this.request(
+        {
+          type: 'run',
+          hash: lowered.hash,
+          graphName: graph.name,
+          model: withModel ? lowered.bytes : undefined,
+          feeds: wire,
+          residentFeeds,
+          weightNames,
+          outputNames,
+          keepOutputs,
+        },
+        wire.filter((w) => w.pooled).map((w) => w.data.buffer as ArrayBuffer),
+      )) as RunReply;
     let reply = await send(!this.workerHas.has(lowered.hash));
-    if (reply.needModel) reply = await send(true);
+    if (reply.needModel) {
+      // The session was evicted meanwhile (concurrent runs): the worker handed the pooled feeds back untouched.
+      let k = 0;
+      for (const w of wire) {
+        if (!w.pooled) continue;
+        const Ctor = w.data.constructor as new (b: ArrayBuffer) => ArrayBufferView;
+        w.data = new Ctor(reply.returned[k++]);
+      }
+      this.resends++;
+      reply = await send(true);
+    }
+    for (const buf of reply.returned) this.feedPool.give(buf);
     for (const h of reply.evicted) this.workerHas.delete(h);
     this.workerHas.add(lowered.hash);
-    this.lastTiming = { sessionMs: reply.ms.session, runMs: reply.ms.run, lowerMs, sessionCreated: reply.sessionCreated };
+    this.lastTiming = {
+      sessionMs: reply.ms.session,
+      runMs: reply.ms.run,
+      lowerMs,
+      sessionCreated: reply.sessionCreated,
+    };
     const host: Record<string, HostTensor> = {};
     for (const o of reply.outputs) host[o.name] = new HostTensor(o.dtype, o.shape, o.data as never);
     const resident: Record<string, ResidentTensor> = {};

@@ -10,6 +10,8 @@ export interface WireTensor {
   shape: Shape;
   /** The elements; an ArrayBuffer (transferred or copied) or a SharedArrayBuffer (copied in the worker). */
   data: ArrayBufferView;
+  /** The buffer was transferred from the engine's pool: hand it back after the run. */
+  pooled?: boolean;
 }
 
 export interface InitRequest {
@@ -98,6 +100,8 @@ export interface RunReply {
   needModel?: boolean;
   sessionCreated: boolean;
   ms: { session: number; run: number };
+  /** Feed buffers handed back to the engine's pool (transferred). */
+  returned: ArrayBuffer[];
 }
 
 export interface StatsReply {
@@ -108,4 +112,6 @@ export interface StatsReply {
   providers: string[];
 }
 
-export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+export type Reply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } };

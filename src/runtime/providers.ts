@@ -18,7 +18,9 @@ export function ortBinaryDir(): string {
 /** Throws ProviderUnavailableError when the provider is unknown or not installed with this onnxruntime-node. */
 export function checkProviderInstalled(provider: Provider): void {
   if (!PROVIDERS.includes(provider)) {
-    throw new ProviderUnavailableError(`unknown execution provider "${provider}"; expected one of ${PROVIDERS.join(', ')}`);
+    throw new ProviderUnavailableError(
+      `unknown execution provider "${provider}"; expected one of ${PROVIDERS.join(', ')}`,
+    );
   }
   const backends = ort.listSupportedBackends();
   const entry = backends.find((b) => b.name === provider);

@@ -26,14 +26,20 @@ test('shape errors are thrown at the call that caused them, naming the op and bo
     () => op.conv(x, b.weight('w', [8, 3, 3, 3])),
     (e: Error) => e instanceof ShapeError && /^Conv: .*\[2, 4, 16, 16\].*\[8, 3, 3, 3\]/.test(e.message),
   );
-  assert.throws(() => op.matmul(b.input('a', [3, 5]), b.input('c', [4, 2])), /MatMul: inner dimensions differ: \[3, 5\] @ \[4, 2\]/);
+  assert.throws(
+    () => op.matmul(b.input('a', [3, 5]), b.input('c', [4, 2])),
+    /MatMul: inner dimensions differ: \[3, 5\] @ \[4, 2\]/,
+  );
   assert.throws(() => op.add(b.input('p', [3, 5]), b.input('q', [4])), /Add: cannot broadcast \[3, 5\] with \[4\]/);
   assert.throws(() => op.reshape(x, [3, -1]), /Reshape: cannot reshape \[2, 4, 16, 16\] to \[3, -1\]/);
   assert.throws(() => op.groupNorm(x, 3), /GroupNorm: 4 channels do not split into 3 groups/);
   assert.throws(() => op.concat([x, b.input('r', [2, 5, 16, 15])], 1), /Concat: shapes differ off axis 1/);
   assert.throws(() => op.pad(x, [0, 0, 16, 0, 0, 0, 0, 0], { mode: 'reflect' }), /Pad: reflect padding/);
   assert.throws(() => op.add(x, b.input('i', [1], 'int64')), /Add: dtype mismatch: float32 vs int64/);
-  assert.throws(() => op.attention(b.input('s', [1, 4, 6]), b.input('t', [1, 4, 6]), b.input('u', [1, 4, 6]), 4), /Attention: .* do not fit 4 heads/);
+  assert.throws(
+    () => op.attention(b.input('s', [1, 4, 6]), b.input('t', [1, 4, 6]), b.input('u', [1, 4, 6]), 4),
+    /Attention: .* do not fit 4 heads/,
+  );
 });
 
 test('graph misuse is a GraphError', () => {

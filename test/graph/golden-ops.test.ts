@@ -5,8 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import { GraphBuilder, type SymTensor } from '../../src/graph/builder.ts';
-import { fromFloat64 } from '../../src/graph/interpreter-bridge.ts';
 import { interpret } from '../../src/graph/interpret.ts';
+import { fromFloat64 } from '../../src/graph/interpreter-bridge.ts';
 import * as op from '../../src/graph/ops/index.ts';
 import { Engine } from '../../src/runtime/engine.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
@@ -39,13 +39,23 @@ const GOLDEN_OPS: Record<string, Build> = {
   softmax: (t) => op.softmax(t('x'), -1),
   attention_self: (t) => {
     const x = t('x');
-    const a = op.attention(op.linear(x, t('to_q.weight')), op.linear(x, t('to_k.weight')), op.linear(x, t('to_v.weight')), 2);
+    const a = op.attention(
+      op.linear(x, t('to_q.weight')),
+      op.linear(x, t('to_k.weight')),
+      op.linear(x, t('to_v.weight')),
+      2,
+    );
     return op.linear(a, t('to_out.0.weight'), t('to_out.0.bias'));
   },
   attention_cross: (t) => {
     const x = t('x');
     const ctx = t('context');
-    const a = op.attention(op.linear(x, t('to_q.weight')), op.linear(ctx, t('to_k.weight')), op.linear(ctx, t('to_v.weight')), 4);
+    const a = op.attention(
+      op.linear(x, t('to_q.weight')),
+      op.linear(ctx, t('to_k.weight')),
+      op.linear(ctx, t('to_v.weight')),
+      4,
+    );
     return op.linear(a, t('to_out.0.weight'), t('to_out.0.bias'));
   },
   upsample_nearest2x: (t) => {

@@ -89,7 +89,11 @@ add({
   feeds: { a: randn([2, 5, 8]), w: randn([6, 8]), bias: randn([6]) },
   build: (_, x) => op.linear(x.a, x.w, x.bias),
 });
-add({ name: 'linear 2-D no bias', feeds: { a: randn([4, 8]), w: randn([3, 8]) }, build: (_, x) => op.linear(x.a, x.w) });
+add({
+  name: 'linear 2-D no bias',
+  feeds: { a: randn([4, 8]), w: randn([3, 8]) },
+  build: (_, x) => op.linear(x.a, x.w),
+});
 // Convolutions.
 add({
   name: 'conv1d stride 2',
@@ -127,7 +131,11 @@ add({
   build: (_, x) => op.convTranspose(x.a, x.w, x.bias, { stride: 2, padding: 1, outputPadding: 1 }),
 });
 // Data movement.
-add({ name: 'reshape + transpose', feeds: { a: x234() }, build: (_, x) => op.transpose(op.reshape(x.a, [4, -1]), [1, 0]) });
+add({
+  name: 'reshape + transpose',
+  feeds: { a: x234() },
+  build: (_, x) => op.transpose(op.reshape(x.a, [4, -1]), [1, 0]),
+});
 add({
   name: 'slice with steps and negatives',
   feeds: { a: randn([5, 6, 7]) },
@@ -136,7 +144,11 @@ add({
 add({ name: 'concat', feeds: { a: x234(), b: randn([2, 5, 4]) }, build: (_, x) => op.concat([x.a, x.b], 1) });
 add({ name: 'split', feeds: { a: randn([2, 9]) }, build: (_, x) => op.split(x.a, [2, 3, 4], 1) });
 add({ name: 'pad constant', feeds: { a: x234() }, build: (_, x) => op.pad(x.a, [0, 1, 2, 0, 2, 1], { value: 0.5 }) });
-add({ name: 'pad reflect', feeds: { a: x234() }, build: (_, x) => op.pad(x.a, [0, 1, 2, 0, 2, 1], { mode: 'reflect' }) });
+add({
+  name: 'pad reflect',
+  feeds: { a: x234() },
+  build: (_, x) => op.pad(x.a, [0, 1, 2, 0, 2, 1], { mode: 'reflect' }),
+});
 add({ name: 'expand', feeds: { a: randn([3, 1]) }, build: (_, x) => op.expand(x.a, [2, 3, 4]) });
 add({
   name: 'gather negative indices',
@@ -217,7 +229,9 @@ describe('op lowerings match the float64 interpreter', () => {
       for (const [k, t] of Object.entries(c.feeds)) inputs[k] = b.input(k, t.shape, t.dtype);
       const out = c.build(b, inputs);
       const outs = Array.isArray(out) ? out : [out];
-      outs.forEach((o, i) => b.output(`out${i}`, o));
+      outs.forEach((o, i) => {
+        b.output(`out${i}`, o);
+      });
       const graph = b.build();
       const got = await engine.run(graph, c.feeds);
       const ref = interpret(graph, c.feeds);

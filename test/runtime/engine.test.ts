@@ -123,7 +123,10 @@ describe('engine', () => {
     });
     await engine.setWeights({ w: randn([64, 32]) });
     await assert.rejects(engine.run(g, {}), /needs input "x" \(float32 \[4, 64\]\)/);
-    await assert.rejects(engine.run(g, { x: randn([5, 64]) }), /input "x" is float32 \[5, 64\] but graph "mm" expects float32 \[4, 64\]/);
+    await assert.rejects(
+      engine.run(g, { x: randn([5, 64]) }),
+      /input "x" is float32 \[5, 64\] but graph "mm" expects float32 \[4, 64\]/,
+    );
     await engine.setWeights({ w: randn([64, 31]) });
     await assert.rejects(engine.run(g, { x: randn([4, 64]) }), /weight "w" is float32 \[64, 31\] in the store/);
   });
@@ -140,6 +143,30 @@ describe('engine', () => {
       assert.deepEqual(out.y.shape, [1, 32]);
     } finally {
       await small.dispose();
+    }
+  });
+
+  test('concurrent runs stay correct when sessions are evicted in between (pooled feeds are resent)', async () => {
+    const tiny = await Engine.create({ threads: 1, cacheSize: 1 });
+    try {
+      const graphs = [2, 3].map((k) => {
+        const b = new GraphBuilder(`scale${k}`);
+        b.output('y', op.mul(b.input('x', [32768]), k));
+        return b.build();
+      });
+      const x = randn([32768]); // 128 KiB: travels through the feed pool
+      await tiny.run(graphs[0], { x });
+      await tiny.run(graphs[1], { x }); // evicts graph 0; the engine believes the worker holds graph 1
+      // Sent together: the first (with its model) evicts graph 1 before the second, sent without a model, arrives.
+      const runs = [0, 1, 0, 1, 0, 1].map((i) => tiny.run(graphs[i], { x }).then((o) => ({ i, y: o.y })));
+      for (const { i, y } of await Promise.all(runs)) {
+        const k = i === 0 ? 2 : 3;
+        assert.equal((y.data as Float32Array)[5], Math.fround(x.data[5] * k));
+      }
+      assert.equal(x.data.length, 32768, 'the caller keeps its feed');
+      assert.ok(tiny.resends > 0, 'the eviction race was exercised');
+    } finally {
+      await tiny.dispose();
     }
   });
 

@@ -182,9 +182,11 @@ export function split(x: F64Tensor, axis: number, sizes: readonly number[]): F64
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
 /**
- * ONNX Pad. `pads` = [x1_begin, x2_begin, ..., x1_end, x2_end, ...] for every axis; negative pads crop. Modes:
- * 'constant' fills with `value`; 'reflect' mirrors without repeating the edge (numpy 'reflect': [1,2,3] padded by 2 →
- * [3,2,1,2,3,2,1]); 'edge' repeats the border; 'wrap' is periodic.
+ * ONNX Pad. `pads` = [x1_begin, x2_begin, ..., x1_end, x2_end, ...] for every axis. Negative pads crop first (as ONNX
+ * Runtime does), then the positive pads extend the cropped tensor. Modes: 'constant' fills with `value`; 'reflect'
+ * mirrors without repeating the edge (numpy 'reflect': [1,2,3] padded by 2 → [3,2,1,2,3,2,1]); 'edge' repeats the
+ * border; 'wrap' is periodic. Reflect pads wider than dim − 1 keep reflecting back and forth like numpy (ONNX Runtime
+ * rejects them).
  */
 export function pad(x: F64Tensor, pads: readonly number[], mode: PadMode = 'constant', value = 0): F64Tensor {
   const rank = x.shape.length;
@@ -195,17 +197,22 @@ export function pad(x: F64Tensor, pads: readonly number[], mode: PadMode = 'cons
     x,
     outShape,
     (a, i) => {
-      const n = x.shape[a];
-      const s = i - pads[a];
-      if (s >= 0 && s < n) return s;
-      if (mode === 'constant') return -1;
-      if (n === 0) throw new Error(`pad: mode '${mode}' cannot pad an empty axis`);
-      if (mode === 'edge') return s < 0 ? 0 : n - 1;
-      if (mode === 'wrap') return ((s % n) + n) % n;
-      if (n === 1) return 0;
-      const period = 2 * (n - 1);
-      const j = ((s % period) + period) % period;
-      return j < n ? j : period - j;
+      const cropBegin = Math.max(0, -pads[a]);
+      const n = x.shape[a] - cropBegin - Math.max(0, -pads[a + rank]); // length after cropping
+      const s = i - Math.max(0, pads[a]); // coordinate in the cropped tensor
+      let j: number;
+      if (s >= 0 && s < n) j = s;
+      else if (mode === 'constant') return -1;
+      else if (n <= 0) throw new Error(`pad: mode '${mode}' cannot pad an empty axis`);
+      else if (mode === 'edge') j = s < 0 ? 0 : n - 1;
+      else if (mode === 'wrap') j = ((s % n) + n) % n;
+      else if (n === 1) j = 0;
+      else {
+        const period = 2 * (n - 1);
+        const r = ((s % period) + period) % period;
+        j = r < n ? r : period - r;
+      }
+      return j + cropBegin;
     },
     value,
   );

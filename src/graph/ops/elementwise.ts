@@ -7,7 +7,7 @@ import { ShapeError } from '../errors.ts';
 import * as K from '../interpreter/index.ts';
 import type { Attrs, ValueInfo } from '../ir.ts';
 import { registerOp } from '../op-registry.ts';
-import { broadcastShapes, FLOAT_DTYPES, need, NUMERIC_DTYPES, requireDType, requireSameDType } from './infer-utils.ts';
+import { broadcastShapes, FLOAT_DTYPES, NUMERIC_DTYPES, need, requireDType, requireSameDType } from './infer-utils.ts';
 
 type Scalar = number;
 
@@ -56,7 +56,13 @@ const UNARY: Record<string, { fn: (x: number) => number; lower: (x: string) => [
   Log: { fn: Math.log, lower: () => 'Log' },
   Sqrt: { fn: Math.sqrt, lower: () => 'Sqrt' },
   Reciprocal: { fn: (x) => 1 / x, lower: () => 'Reciprocal' },
-  Rsqrt: { fn: (x) => 1 / Math.sqrt(x), lower: () => [['Sqrt', ''], ['Reciprocal', '']] },
+  Rsqrt: {
+    fn: (x) => 1 / Math.sqrt(x),
+    lower: () => [
+      ['Sqrt', ''],
+      ['Reciprocal', ''],
+    ],
+  },
   Sin: { fn: Math.sin, lower: () => 'Sin' },
   Cos: { fn: Math.cos, lower: () => 'Cos' },
   Tanh: { fn: Math.tanh, lower: () => 'Tanh' },
@@ -71,7 +77,11 @@ for (const [name, spec] of Object.entries(UNARY)) {
     name,
     infer([a]) {
       const x = need(name, a, 'X');
-      requireDType(name, x, name === 'Not' ? ['bool'] : name === 'Neg' || name === 'Abs' ? NUMERIC_DTYPES : FLOAT_DTYPES);
+      requireDType(
+        name,
+        x,
+        name === 'Not' ? ['bool'] : name === 'Neg' || name === 'Abs' ? NUMERIC_DTYPES : FLOAT_DTYPES,
+      );
       return [{ shape: x.shape, dtype: x.dtype }];
     },
     lower(ctx, [x], [out]) {
@@ -138,7 +148,9 @@ registerOp({
     const y = need('Where', b, 'Y');
     requireDType('Where', cond, ['bool'], 'condition');
     requireSameDType('Where', x, y);
-    return [{ shape: broadcastShapes('Where', broadcastShapes('Where', cond.shape, x.shape), y.shape), dtype: x.dtype }];
+    return [
+      { shape: broadcastShapes('Where', broadcastShapes('Where', cond.shape, x.shape), y.shape), dtype: x.dtype },
+    ];
   },
   lower(ctx, inputs, [out]) {
     ctx.node('Where', inputs, [out]);

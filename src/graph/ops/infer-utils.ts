@@ -33,7 +33,8 @@ export function need(op: string, x: ValueInfo | undefined, what: string): ValueI
 }
 
 export function requireDType(op: string, x: ValueInfo, allowed: readonly DType[], what = 'input'): void {
-  if (!allowed.includes(x.dtype)) throw new ShapeError(op, `${what} has dtype ${x.dtype}, expected ${allowed.join(' or ')}`);
+  if (!allowed.includes(x.dtype))
+    throw new ShapeError(op, `${what} has dtype ${x.dtype}, expected ${allowed.join(' or ')}`);
 }
 
 export function requireSameDType(op: string, a: ValueInfo, b: ValueInfo): void {

@@ -50,7 +50,10 @@ registerOp({
     if (x.shape.length < 1) throw new ShapeError('Linear', 'input must have rank ≥ 1');
     const inF = x.shape[x.shape.length - 1];
     if (weight.shape[1] !== inF) {
-      throw new ShapeError('Linear', `input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)}`);
+      throw new ShapeError(
+        'Linear',
+        `input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)}`,
+      );
     }
     if (b && (b.shape.length !== 1 || b.shape[0] !== weight.shape[0])) {
       throw new ShapeError('Linear', `bias ${formatShape(b.shape)} does not match weight ${formatShape(weight.shape)}`);

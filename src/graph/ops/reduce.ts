@@ -3,7 +3,7 @@ import type { SymTensor } from '../builder.ts';
 import { ShapeError } from '../errors.ts';
 import * as K from '../interpreter/index.ts';
 import { registerOp } from '../op-registry.ts';
-import { FLOAT_DTYPES, need, NUMERIC_DTYPES, normAxis, requireDType } from './infer-utils.ts';
+import { FLOAT_DTYPES, NUMERIC_DTYPES, need, normAxis, requireDType } from './infer-utils.ts';
 
 const REDUCE = { ReduceSum: 'sum', ReduceMean: 'mean', ReduceMax: 'max', ReduceMin: 'min' } as const;
 

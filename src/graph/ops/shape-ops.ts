@@ -99,7 +99,12 @@ registerOp({
     ctx.node('Concat', inputs, [out], { axis: { kind: 'int', value: attrs.axis as number } });
   },
   interpret(inputs, attrs) {
-    return [K.concat(inputs.map((x) => x!), attrs.axis as number)];
+    return [
+      K.concat(
+        inputs.map((x) => x!),
+        attrs.axis as number,
+      ),
+    ];
   },
 });
 

@@ -67,6 +67,9 @@ test('pad constant / reflect / edge / wrap and negative pads (ONNX Pad)', () => 
   assertClose(pad(x, [1, 2], 'constant', 9), { shape: [6], data: [9, 1, 2, 3, 9, 9] });
   assertClose(pad(x, [2, 2], 'wrap'), { shape: [7], data: [2, 3, 1, 2, 3, 1, 2] });
   assertClose(pad(x, [-1, 1]), { shape: [3], data: [2, 3, 0] });
+  // Negative pads crop first, then the other side pads the cropped tensor (ONNX Runtime's order).
+  assertClose(pad(f64([4], [1, 2, 3, 4]), [-1, 2], 'wrap'), { shape: [5], data: [2, 3, 4, 2, 3] });
+  assertClose(pad(f64([4], [1, 2, 3, 4]), [2, -1], 'reflect'), { shape: [5], data: [3, 2, 1, 2, 3] });
   // 2-D reflect: rows [[1,2],[3,4]] padded by one on every side.
   assertClose(pad(f64([2, 2], [1, 2, 3, 4]), [1, 1, 1, 1], 'reflect'), {
     shape: [4, 4],

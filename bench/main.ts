@@ -1,0 +1,20 @@
+/**
+ * Benchmarks (not tests): `npm run bench -- <suite>`; each figure is printed with its baseline measured in the same
+ * run. Suites: ops. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
+ */
+import { availableParallelism } from 'node:os';
+import { benchOps } from './ops.ts';
+
+const args = process.argv.slice(2);
+const suite = args.find((a) => !a.startsWith('--')) ?? 'ops';
+const threadsArg = args.indexOf('--threads');
+const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : availableParallelism();
+
+const SUITES: Record<string, (threads: number) => Promise<void>> = { ops: benchOps };
+
+const run = SUITES[suite];
+if (!run) {
+  console.error(`unknown benchmark suite "${suite}"; available: ${Object.keys(SUITES).join(', ')}`);
+  process.exit(2);
+}
+await run(threads);
