@@ -8,9 +8,10 @@ import { GraphBuilder, type SymTensor } from '../../src/graph/builder.ts';
 import { interpret } from '../../src/graph/interpret.ts';
 import { fromFloat64 } from '../../src/graph/interpreter-bridge.ts';
 import * as op from '../../src/graph/ops/index.ts';
-import { Engine } from '../../src/runtime/engine.ts';
+import type { Engine } from '../../src/runtime/engine.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { assertClose } from '../helpers/compare.ts';
+import { createTestEngine } from '../helpers/engine.ts';
 import { loadGolden } from '../helpers/golden.ts';
 import { randn } from '../helpers/random.ts';
 
@@ -71,7 +72,7 @@ const GOLDEN_OPS: Record<string, Build> = {
 describe('op goldens (reference forward outputs)', () => {
   let engine: Engine;
   before(async () => {
-    engine = await Engine.create({ threads: 2 });
+    engine = await createTestEngine();
   });
   after(async () => {
     await engine.dispose();

@@ -7,9 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { GraphBuilder, type SymTensor } from '../../src/graph/builder.ts';
 import { interpret } from '../../src/graph/interpret.ts';
 import * as op from '../../src/graph/ops/index.ts';
-import { Engine } from '../../src/runtime/engine.ts';
+import type { Engine } from '../../src/runtime/engine.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { relError } from '../helpers/compare.ts';
+import { createTestEngine } from '../helpers/engine.ts';
 import { randn, uniform } from '../helpers/random.ts';
 
 type Feeds = Record<string, HostTensor>;
@@ -216,7 +217,7 @@ add({
 describe('op lowerings match the float64 interpreter', () => {
   let engine: Engine;
   before(async () => {
-    engine = await Engine.create({ threads: 2 });
+    engine = await createTestEngine();
   });
   after(async () => {
     await engine.dispose();
