@@ -29,3 +29,28 @@ export function fmtMs(ms: number): string {
 export function machineLine(): string {
   return `${new Date().toISOString().slice(0, 10)}, ${process.platform}/${process.arch}, Node ${process.version}`;
 }
+
+/**
+ * Times several functions round-robin (a, b, c, a, b, c, ...) so that machine drift and noise hit all alike;
+ * returns one Timing per function.
+ */
+export async function timeInterleaved(
+  fns: readonly (() => Promise<unknown>)[],
+  opts: { warmup?: number; runs?: number } = {},
+): Promise<Timing[]> {
+  const warmup = opts.warmup ?? 3;
+  const runs = opts.runs ?? 11;
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
+  const times = fns.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (let k = 0; k < fns.length; k++) {
+      const t0 = performance.now();
+      await fns[k]();
+      times[k].push(performance.now() - t0);
+    }
+  }
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return { median: t[Math.floor(t.length / 2)], min: t[0], runs };
+  });
+}
