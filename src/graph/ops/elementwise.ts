@@ -6,6 +6,7 @@ import type { SymTensor } from '../builder.ts';
 import { ShapeError } from '../errors.ts';
 import * as K from '../interpreter/index.ts';
 import type { Attrs, ValueInfo } from '../ir.ts';
+import { ONNX_DTYPE } from '../onnx/model-proto.ts';
 import { registerOp } from '../op-registry.ts';
 import { broadcastShapes, FLOAT_DTYPES, NUMERIC_DTYPES, need, requireDType, requireSameDType } from './infer-utils.ts';
 
@@ -160,26 +161,16 @@ registerOp({
   },
 });
 
-const ONNX_DTYPE_CODE: Record<DType, number> = {
-  float32: 1,
-  uint8: 2,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  bfloat16: 16,
-};
-
 registerOp({
   name: 'Cast',
   infer([a], attrs) {
     const x = need('Cast', a, 'X');
     const to = attrs.to as DType;
-    if (!(to in ONNX_DTYPE_CODE)) throw new ShapeError('Cast', `unknown target dtype ${String(to)}`);
+    if (!(to in ONNX_DTYPE)) throw new ShapeError('Cast', `unknown target dtype ${String(to)}`);
     return [{ shape: x.shape, dtype: to }];
   },
   lower(ctx, [x], [out], attrs) {
-    ctx.node('Cast', [x], [out], { to: { kind: 'int', value: ONNX_DTYPE_CODE[attrs.to as DType] } });
+    ctx.node('Cast', [x], [out], { to: { kind: 'int', value: ONNX_DTYPE[attrs.to as DType] } });
   },
   interpret([x], attrs) {
     return [K.cast(x!, attrs.to as DType)];

@@ -4,6 +4,7 @@ import type { SymTensor } from '../builder.ts';
 import { ShapeError } from '../errors.ts';
 import * as K from '../interpreter/index.ts';
 import type { Attrs } from '../ir.ts';
+import type { AttrValue } from '../onnx/model-proto.ts';
 import { registerOp } from '../op-registry.ts';
 import { broadcastShapes, FLOAT_DTYPES, need, requireDType, requireRank, requireSameDType } from './infer-utils.ts';
 
@@ -91,6 +92,17 @@ function convAttrs(attrs: Attrs): ConvAttrs {
   return attrs as unknown as ConvAttrs;
 }
 
+/** ONNX attributes shared by Conv and ConvTranspose. */
+function onnxConvAttrs(a: ConvAttrs, kernel: readonly number[]): Record<string, AttrValue> {
+  return {
+    strides: { kind: 'ints', value: a.strides },
+    dilations: { kind: 'ints', value: a.dilations },
+    pads: { kind: 'ints', value: a.pads },
+    group: { kind: 'int', value: a.group },
+    kernel_shape: { kind: 'ints', value: kernel },
+  };
+}
+
 function checkConvCommon(op: string, xs: readonly number[], ws: readonly number[], a: ConvAttrs): number {
   const nd = xs.length - 2;
   if (nd < 1 || nd > 3) throw new ShapeError(op, `input must be 3-D, 4-D or 5-D, got ${formatShape(xs)}`);
@@ -138,13 +150,7 @@ registerOp({
   lower(ctx, [x, w, b], [out], attrs) {
     const a = convAttrs(attrs);
     const ws = ctx.infoOf(w).shape;
-    ctx.node('Conv', b ? [x, w, b] : [x, w], [out], {
-      strides: { kind: 'ints', value: a.strides },
-      dilations: { kind: 'ints', value: a.dilations },
-      pads: { kind: 'ints', value: a.pads },
-      group: { kind: 'int', value: a.group },
-      kernel_shape: { kind: 'ints', value: ws.slice(2) },
-    });
+    ctx.node('Conv', b ? [x, w, b] : [x, w], [out], onnxConvAttrs(a, ws.slice(2)));
   },
   interpret([x, w, b], attrs) {
     const a = convAttrs(attrs);
@@ -187,11 +193,7 @@ registerOp({
     const ws = ctx.infoOf(w).shape;
     const nd = ws.length - 2;
     ctx.node('ConvTranspose', b ? [x, w, b] : [x, w], [out], {
-      strides: { kind: 'ints', value: a.strides },
-      dilations: { kind: 'ints', value: a.dilations },
-      pads: { kind: 'ints', value: a.pads },
-      group: { kind: 'int', value: a.group },
-      kernel_shape: { kind: 'ints', value: ws.slice(2) },
+      ...onnxConvAttrs(a, ws.slice(2)),
       output_padding: { kind: 'ints', value: a.outputPadding ?? new Array(nd).fill(0) },
     });
   },
