@@ -107,6 +107,9 @@ export class GraphBuilder {
   output(name: string, value: SymTensor): void {
     if (value.builder !== this) throw new GraphError(`output "${name}" belongs to another graph`);
     if (this.outputs.some((o) => o.name === name)) throw new GraphError(`output "${name}" declared twice`);
+    if (this.inputByName.has(name)) {
+      throw new GraphError(`output "${name}" has the name of an input; ONNX names must be unique (e.g. "new_${name}")`);
+    }
     this.outputs.push({ name, value: value.id });
   }
 

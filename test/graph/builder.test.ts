@@ -49,4 +49,5 @@ test('graph misuse is a GraphError', () => {
   assert.throws(() => b.weight('w', [3]), GraphError);
   assert.throws(() => op.add(b.input('x', [2]), other.input('y', [2])), /belongs to another graph/);
   assert.throws(() => b.build(), /has no outputs/);
+  assert.throws(() => b.output('w', op.add(b.weight('w', [2]), 1)), /output "w" has the name of an input/);
 });
