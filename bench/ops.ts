@@ -18,7 +18,7 @@ interface RawGraph {
   nodes: OnnxNode[];
   inputs: OnnxValueInfo[];
   output: OnnxValueInfo;
-  initializers?: { name: string; dims: Shape; values: number[] }[];
+  initializers?: { name: string; dims: Shape; values: number[]; float?: boolean }[];
 }
 
 interface Case {
@@ -117,31 +117,65 @@ const CASES: Case[] = [
     weights: { g: [320], b: [320] },
     ours: (b, x) => op.groupNorm(x.x, 32, b.weight('g', [320]), b.weight('b', [320]), 1e-5),
     raw: {
-      // The same decomposition written by hand: Reshape → LayerNormalization → Reshape → Mul → Add.
+      // The same lowering written by hand: Reshape → shift by the first element → InstanceNormalization → Reshape →
+      // BatchNormalization(γ, β, 0, 1, ε 0).
       nodes: [
         { opType: 'Reshape', inputs: ['x', 's1'], outputs: ['r'] },
+        { opType: 'Slice', inputs: ['r', 'st', 'en', 'ax'], outputs: ['first'] },
+        { opType: 'Sub', inputs: ['r', 'first'], outputs: ['rc'] },
         {
-          opType: 'LayerNormalization',
-          inputs: ['r', 'one'],
+          opType: 'InstanceNormalization',
+          inputs: ['rc', 'ones32', 'zeros32'],
           outputs: ['n'],
-          attrs: { axis: int(-1), epsilon: float(1e-5) },
+          attrs: { epsilon: float(1e-5) },
         },
         { opType: 'Reshape', inputs: ['n', 's2'], outputs: ['n2'] },
-        { opType: 'Reshape', inputs: ['g', 's3'], outputs: ['g2'] },
-        { opType: 'Reshape', inputs: ['b', 's3'], outputs: ['b2'] },
-        { opType: 'Mul', inputs: ['n2', 'g2'], outputs: ['m'] },
-        { opType: 'Add', inputs: ['m', 'b2'], outputs: ['y'] },
+        {
+          opType: 'BatchNormalization',
+          inputs: ['n2', 'g', 'b', 'zeros320', 'ones320'],
+          outputs: ['y'],
+          attrs: { epsilon: float(0) },
+        },
       ],
       inputs: [f32('x', gnShape), f32('g', [320]), f32('b', [320])],
       output: f32('y', gnShape),
       initializers: [
         { name: 's1', dims: [3], values: [2, 32, -1] },
         { name: 's2', dims: [4], values: gnShape },
-        { name: 's3', dims: [3], values: [320, 1, 1] },
-        { name: 'one', dims: [1], values: [1] },
+        { name: 'st', dims: [1], values: [0] },
+        { name: 'en', dims: [1], values: [1] },
+        { name: 'ax', dims: [1], values: [2] },
+        { name: 'ones32', dims: [32], values: new Array(32).fill(1), float: true },
+        { name: 'zeros32', dims: [32], values: new Array(32).fill(0), float: true },
+        { name: 'ones320', dims: [320], values: new Array(320).fill(1), float: true },
+        { name: 'zeros320', dims: [320], values: new Array(320).fill(0), float: true },
       ],
     },
     extras: {
+      'LayerNormalization + Mul + Add (the previous lowering)': {
+        nodes: [
+          { opType: 'Reshape', inputs: ['x', 's1'], outputs: ['r'] },
+          {
+            opType: 'LayerNormalization',
+            inputs: ['r', 'one'],
+            outputs: ['n'],
+            attrs: { axis: int(-1), epsilon: float(1e-5) },
+          },
+          { opType: 'Reshape', inputs: ['n', 's2'], outputs: ['n2'] },
+          { opType: 'Reshape', inputs: ['g', 's3'], outputs: ['g2'] },
+          { opType: 'Reshape', inputs: ['b', 's3'], outputs: ['b2'] },
+          { opType: 'Mul', inputs: ['n2', 'g2'], outputs: ['m'] },
+          { opType: 'Add', inputs: ['m', 'b2'], outputs: ['y'] },
+        ],
+        inputs: [f32('x', gnShape), f32('g', [320]), f32('b', [320])],
+        output: f32('y', gnShape),
+        initializers: [
+          { name: 's1', dims: [3], values: [2, 32, -1] },
+          { name: 's2', dims: [4], values: gnShape },
+          { name: 's3', dims: [3], values: [320, 1, 1] },
+          { name: 'one', dims: [1], values: [1], float: true },
+        ],
+      },
       'ONNX GroupNormalization-21': {
         nodes: [
           {
@@ -169,7 +203,7 @@ function rawSession(g: RawGraph, threads: number): Promise<ort.InferenceSession>
     inputs: g.inputs,
     outputs: [g.output],
     initializers: (g.initializers ?? []).map((i) =>
-      i.name === 'one'
+      i.float
         ? { name: i.name, dtype: 'float32', dims: i.dims, raw: new Uint8Array(Float32Array.from(i.values).buffer) }
         : {
             name: i.name,

@@ -180,6 +180,19 @@ add({
   feeds: { a: randn([1, 8, 3, 4, 4]), g: randn([8]), bias: randn([8]) },
   build: (_, x) => op.groupNorm(x.a, 2, x.g, x.bias, 1e-5),
 });
+add({ name: 'group norm without affine', feeds: { a: randn([2, 6, 7]) }, build: (_, x) => op.groupNorm(x.a, 3) });
+add({
+  name: 'group norm, weight only, std 100',
+  feeds: { a: randn([1, 4, 3, 3], 100), g: randn([4]) },
+  build: (_, x) => op.groupNorm(x.a, 2, x.g),
+});
+{
+  // The lowering shifts each group by its first element: an outlier there must not cost precision.
+  const a = randn([1, 4, 8, 8]);
+  a.data[0] = 60;
+  a.data[128] = -45;
+  add({ name: 'group norm, outlier first elements', feeds: { a }, build: (_, x) => op.groupNorm(x.a, 2, undefined, undefined, 1e-6) });
+}
 // Attention: both lowerings.
 add({
   name: 'attention (ONNX Attention-23)',

@@ -2,38 +2,22 @@
 import { formatShape } from '../../tensor/shape.ts';
 import type { SymTensor } from '../builder.ts';
 import { ShapeError } from '../errors.ts';
-import { add, mul, sub } from './elementwise.ts';
+import { mul, sub } from './elementwise.ts';
 import { normAxis } from './infer-utils.ts';
-import { layerNorm } from './norm.ts';
 import { mean, sum } from './reduce.ts';
 import { reshape } from './shape-ops.ts';
 
 /**
  * torch.nn.GroupNorm over x [N, C, ...]: statistics over C/G channels × all remaining dims (so for the reference's
  * temporal blocks on [B, C, T, H, W], over C/G × T × H × W), biased variance, then a per-channel affine.
- *
- * Lowered as Reshape [N, G, −1] → LayerNormalization(axis −1) → Reshape → ·γ + β (DESIGN.md decision 4): exact on
- * inputs with a large mean, unlike E[x²] − E[x]².
+ * Rank 2 inputs [N, C] are treated as [N, C, 1]. See the `GroupNorm` primitive (ops/norm.ts) for the lowering.
  */
 export function groupNorm(x: SymTensor, numGroups: number, gamma?: SymTensor, beta?: SymTensor, eps = 1e-5): SymTensor {
   if (x.rank < 2) throw new ShapeError('GroupNorm', `input must have rank ≥ 2, got ${formatShape(x.shape)}`);
-  const [n, c] = x.shape;
+  const [, c] = x.shape;
   if (c % numGroups !== 0) throw new ShapeError('GroupNorm', `${c} channels do not split into ${numGroups} groups`);
-  for (const [p, what] of [
-    [gamma, 'weight'],
-    [beta, 'bias'],
-  ] as const) {
-    if (p && (p.rank !== 1 || p.shape[0] !== c)) {
-      throw new ShapeError('GroupNorm', `${what} ${formatShape(p.shape)} does not match ${c} channels`);
-    }
-  }
-  // [N, C, ...] → [N, G, C/G·rest]
-  const grouped = reshape(x, [n, numGroups, -1]);
-  let y = reshape(layerNorm(grouped, undefined, undefined, eps, -1), x.shape);
-  const affineShape = [c, ...new Array(x.rank - 2).fill(1)];
-  if (gamma) y = mul(y, reshape(gamma, affineShape));
-  if (beta) y = add(y, reshape(beta, affineShape));
-  return y;
+  if (x.rank === 2) return reshape(groupNorm(reshape(x, [...x.shape, 1]), numGroups, gamma, beta, eps), x.shape);
+  return x.builder.emit('GroupNorm', [x, gamma, beta], { numGroups, epsilon: eps })[0];
 }
 
 /** Variance over `axes` with Bessel-style `correction` (0 = biased, torch's `unbiased=False`), two-pass. */
