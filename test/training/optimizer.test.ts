@@ -94,8 +94,8 @@ describe('optimizers', () => {
     const graph = b.build();
     let param = Float64Array.from([1, -2, 0.5, 3, -0.25]);
     let mom = new Float64Array(5);
-    let pT = HostTensor.float32([5], param);
-    let bufT = HostTensor.zeros('float32', [5]);
+    let pT: HostTensor = HostTensor.float32([5], param);
+    let bufT: HostTensor = HostTensor.zeros('float32', [5]);
     for (let step = 0; step < 3; step++) {
       const g = randn([5]);
       const r = await engine.run(graph, { p: pT, buf: bufT, g, lr: scalar(h.lr), first: scalar(step === 0 ? 1 : 0) });
