@@ -23,7 +23,10 @@ export interface MicroCondition {
 }
 
 /** The `vector` conditioning: the embeddings of `inputs` (in the order of `conds`) concatenated → [N, Σ outdim]. */
-export function microConditioningVector(inputs: Readonly<Record<string, SymTensor>>, conds: readonly MicroCondition[]): SymTensor {
+export function microConditioningVector(
+  inputs: Readonly<Record<string, SymTensor>>,
+  conds: readonly MicroCondition[],
+): SymTensor {
   const parts = conds.map((c) => {
     const x = inputs[c.key];
     if (!x) throw new Error(`micro-conditioning input "${c.key}" is missing`);

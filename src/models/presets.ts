@@ -168,7 +168,10 @@ function engine(admInChannels: number, embedders: SgmConfig[], firstStage: SgmCo
         target: 'sgm.modules.diffusionmodules.denoiser.Denoiser',
         params: { scaling_config: { target: 'sgm.modules.diffusionmodules.denoiser_scaling.VScalingWithEDMcNoise' } },
       },
-      network_config: { target: 'sgm.modules.diffusionmodules.video_model.VideoUNet', params: unetParams(admInChannels) },
+      network_config: {
+        target: 'sgm.modules.diffusionmodules.video_model.VideoUNet',
+        params: unetParams(admInChannels),
+      },
       conditioner_config: { target: 'sgm.modules.GeneralConditioner', params: { emb_models: embedders } },
       first_stage_config: firstStage,
       sampler_config: {

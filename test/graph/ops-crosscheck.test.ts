@@ -191,7 +191,11 @@ add({
   const a = randn([1, 4, 8, 8]);
   a.data[0] = 60;
   a.data[128] = -45;
-  add({ name: 'group norm, outlier first elements', feeds: { a }, build: (_, x) => op.groupNorm(x.a, 2, undefined, undefined, 1e-6) });
+  add({
+    name: 'group norm, outlier first elements',
+    feeds: { a },
+    build: (_, x) => op.groupNorm(x.a, 2, undefined, undefined, 1e-6),
+  });
 }
 // Attention: both lowerings.
 add({
