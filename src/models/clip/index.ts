@@ -1,0 +1,3 @@
+export * from './config.ts';
+export * from './image-embedder.ts';
+export * from './vision-transformer.ts';
