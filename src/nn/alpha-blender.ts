@@ -2,7 +2,7 @@
  * sgm `diffusionmodules.util.AlphaBlender`: y = α·x_spatial + (1 − α)·x_temporal with
  * - `fixed`: α = the configured constant;
  * - `learned`: α = sigmoid(mix_factor);
- * - `learned_with_images`: α = 1 where `image_only_indicator` [b, t] is true, else sigmoid(mix_factor), reshaped by
+ * - `learned_with_images`: α = 1 where `image_only_indicator` [b, t] is nonzero, else sigmoid(mix_factor), reshaped by
  *   the caller's pattern (`b t -> (b t) 1 1` in SpatialVideoTransformer, `b t -> b 1 t 1 1` in VideoResBlock).
  * `mix_factor` is a [1] parameter. (The VAE decoder blends the other way round and does not use this class.)
  */
@@ -32,7 +32,7 @@ export function alphaBlend(p: Params, xSpatial: SymTensor, xTemporal: SymTensor,
       if (!s.imageOnlyIndicator || !s.alphaShape) {
         throw new Error('AlphaBlender learned_with_images needs image_only_indicator and its broadcast shape');
       }
-      const isImage = op.greater(s.imageOnlyIndicator, 0); // [b, t] bool
+      const isImage = op.logicalNot(op.equal(s.imageOnlyIndicator, 0)); // [b, t] bool, torch's `.bool()`
       alpha = op.reshape(op.where(isImage, 1, op.expand(alpha, s.imageOnlyIndicator.shape)), s.alphaShape);
     }
   }

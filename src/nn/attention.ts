@@ -18,7 +18,8 @@ export interface AttentionSpec {
 /**
  * x [B, N, queryDim], context [B, M, contextDim] (self-attention when omitted) → [B, N, queryDim].
  * With one context token the softmax over a single key is exactly 1, so the result is `to_out(to_v(ctx))` for every
- * query (DESIGN.md decision 5): bit-exact and much cheaper; `to_q`/`to_k` are then declared but not read.
+ * query (DESIGN.md decision 5): bit-exact and much cheaper; `to_q`/`to_k` are then declared but not read. The result
+ * is then returned as [B, 1, queryDim], which broadcasts against x in the residual add (no copy per query).
  */
 export function crossAttention(p: Params, x: SymTensor, context: SymTensor | undefined, s: AttentionSpec): SymTensor {
   const inner = s.heads * s.dimHead;
@@ -28,8 +29,7 @@ export function crossAttention(p: Params, x: SymTensor, context: SymTensor | und
     p.pp('to_q').declare('weight', [inner, s.queryDim]);
     p.pp('to_k').declare('weight', [inner, ctxDim]);
     const v = linear(p.pp('to_v'), ctx, ctxDim, inner, false); // [B, 1, inner]
-    const out = linear(p.pp('to_out').pp(0), v, inner, s.queryDim); // [B, 1, C]
-    return op.expand(out, x.shape);
+    return linear(p.pp('to_out').pp(0), v, inner, s.queryDim); // [B, 1, C], broadcasts over the N queries
   }
   const q = linear(p.pp('to_q'), x, s.queryDim, inner, false);
   const k = linear(p.pp('to_k'), ctx, ctxDim, inner, false);
