@@ -1,0 +1,162 @@
+/**
+ * The training loop around a compiled train step: state (parameters, optimizer moments, EMA) stays resident in the
+ * engine worker; each step feeds the previous step's outputs (two alternating buffer sets), then frees the old set.
+ * Checkpoints save and restore everything — state tensors, step counter, hyper-parameters — exactly.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Engine, Feed, ResidentTensor } from '../runtime/engine.ts';
+import { HostTensor } from '../tensor/host-tensor.ts';
+import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
+import { adamWStepScalars, emaDecay } from './optimizer.ts';
+import type { LrSchedule } from './schedules.ts';
+import { SCALARS, stateName, type TrainStepGraph } from './train-step.ts';
+
+export interface TrainerOptions {
+  /** Learning rate per 0-based step. */
+  lr: LrSchedule;
+  /** EMA decay (sgm LitEma default 0.9999) and whether to warm it up as min(decay, (1+n)/(10+n)). */
+  emaDecay?: number;
+  emaWarmup?: boolean;
+}
+
+export interface StepResult {
+  loss: number;
+  gradNorm?: number;
+}
+
+const scalar = (v: number) => HostTensor.float32([], [v]);
+
+export class Trainer {
+  /** Completed optimizer steps. */
+  step = 0;
+  private state = new Map<string, ResidentTensor>();
+
+  private constructor(
+    private readonly engine: Engine,
+    readonly compiled: TrainStepGraph,
+    private readonly opts: TrainerOptions,
+  ) {}
+
+  /**
+   * Starts training from the given trainable parameter values (moments start at zero, EMA copies at the parameters).
+   * Frozen weights must already be in the engine's weight store.
+   */
+  static async create(
+    engine: Engine,
+    compiled: TrainStepGraph,
+    params: ReadonlyMap<string, HostTensor>,
+    opts: TrainerOptions,
+  ): Promise<Trainer> {
+    const t = new Trainer(engine, compiled, opts);
+    const initial = new Map<string, HostTensor>();
+    for (const name of compiled.state) {
+      const [kind, key] = name.includes(':')
+        ? [name.slice(0, name.indexOf(':')), name.slice(name.indexOf(':') + 1)]
+        : ['param', name];
+      const p = params.get(key);
+      if (!p) throw new Error(`no initial value for trainable parameter "${key}"`);
+      initial.set(name, kind === 'param' || kind === 'ema' ? p : HostTensor.zeros('float32', p.shape));
+    }
+    await t.upload(initial);
+    return t;
+  }
+
+  private async upload(values: ReadonlyMap<string, HostTensor>): Promise<void> {
+    for (const name of this.compiled.state) {
+      const v = values.get(name);
+      if (!v) throw new Error(`checkpoint has no state tensor "${name}"`);
+      this.state.set(name, await this.engine.upload(v));
+    }
+  }
+
+  private scalars(): Record<string, HostTensor> {
+    const spec = this.compiled.spec;
+    const lr = this.opts.lr(this.step);
+    const out: Record<string, HostTensor> = {};
+    if (spec.optimizer.kind === 'adamw') {
+      const s = adamWStepScalars(spec.optimizer.hyper, lr, this.step + 1);
+      out[SCALARS.decay] = scalar(s.decay);
+      out[SCALARS.stepSize] = scalar(s.stepSize);
+      out[SCALARS.bc2Sqrt] = scalar(s.bc2Sqrt);
+    } else {
+      out[SCALARS.lr] = scalar(lr);
+      out[SCALARS.first] = scalar(this.step === 0 ? 1 : 0);
+    }
+    if (spec.ema) {
+      out[SCALARS.emaOneMinusDecay] = scalar(
+        1 - emaDecay(this.opts.emaDecay ?? 0.9999, this.step, this.opts.emaWarmup ?? true),
+      );
+    }
+    return out;
+  }
+
+  /** One optimizer step on a batch (`feeds` = the loss graph's data inputs). */
+  async runStep(feeds: Readonly<Record<string, Feed>>): Promise<StepResult> {
+    const all: Record<string, Feed> = { ...feeds, ...this.scalars() };
+    for (const [name, r] of this.state) all[name] = r;
+    const keep = this.compiled.state.map(stateName.next);
+    const { host, resident } = await this.engine.runKeep(this.compiled.graph, all, keep);
+    const old = [...this.state.values()];
+    for (const name of this.compiled.state) this.state.set(name, resident[stateName.next(name)]);
+    await this.engine.free(old);
+    this.step++;
+    const lossName = this.compiled.spec.lossOutput ?? 'loss';
+    const result: StepResult = { loss: (host[lossName].data as Float32Array)[0] };
+    if (host.grad_norm) result.gradNorm = (host.grad_norm.data as Float32Array)[0];
+    return result;
+  }
+
+  /** All state tensors (parameters, moments, EMA) copied to the host. */
+  async download(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
+    for (const [name, r] of this.state) out.set(name, await this.engine.download(r));
+    return out;
+  }
+
+  /** The current value of one trainable parameter (or `ema:<key>`). */
+  async get(name: string): Promise<HostTensor> {
+    const r = this.state.get(name);
+    if (!r) throw new Error(`no state tensor "${name}"`);
+    return this.engine.download(r);
+  }
+
+  /** Writes `<path>.safetensors` (state) and `<path>.json` (step, optimizer, trainable list); atomic renames. */
+  async save(path: string): Promise<void> {
+    const spec = this.compiled.spec;
+    await writeSafetensors(`${path}.safetensors`, await this.download(), { format: 'svd-ts-train-state' });
+    const meta = {
+      format: 'svd-ts-train-state',
+      step: this.step,
+      optimizer: spec.optimizer,
+      ema: spec.ema ?? false,
+      emaDecay: this.opts.emaDecay ?? 0.9999,
+      clipGradNorm: spec.clipGradNorm ?? null,
+      trainable: spec.trainable,
+      state: this.compiled.state,
+    };
+    await writeFile(`${path}.json.tmp-${process.pid}`, `${JSON.stringify(meta, null, 2)}\n`);
+    await rename(`${path}.json.tmp-${process.pid}`, `${path}.json`);
+  }
+
+  /** Resumes from `save(path)`: same state tensors, same step; the step graph must be built from the same spec. */
+  static async resume(engine: Engine, compiled: TrainStepGraph, path: string, opts: TrainerOptions): Promise<Trainer> {
+    const meta = JSON.parse(await readFile(`${path}.json`, 'utf8'));
+    if (meta.format !== 'svd-ts-train-state') throw new Error(`${path}.json is not a train state`);
+    const want = JSON.stringify(compiled.state);
+    if (JSON.stringify(meta.state) !== want) throw new Error(`${path}: the saved state does not match this train step`);
+    const file = await SafetensorsFile.open(`${path}.safetensors`);
+    try {
+      const t = new Trainer(engine, compiled, opts);
+      await t.upload(await file.readAll());
+      t.step = meta.step;
+      return t;
+    } finally {
+      await file.close();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine.free([...this.state.values()]);
+    this.state.clear();
+  }
+}
