@@ -28,6 +28,11 @@ export interface TrainStepSpec {
   clipGradNorm?: number;
   /** Keep an EMA copy of each trainable parameter. */
   ema?: boolean;
+  /**
+   * Gradient accumulation over this many micro-batches per optimizer step (default 1: one fused graph). The update
+   * then uses the mean of the micro-batch gradients (= the gradient of the mean loss over all of them).
+   */
+  accumulate?: number;
 }
 
 /** Names of the state tensors of one parameter in the step graph. */
@@ -35,6 +40,7 @@ export const stateName = {
   m: (k: string) => `adam_m:${k}`,
   v: (k: string) => `adam_v:${k}`,
   momentum: (k: string) => `sgd_buf:${k}`,
+  acc: (k: string) => `grad_acc:${k}`,
   ema: (k: string) => `ema:${k}`,
   next: (name: string) => `next:${name}`,
 };
@@ -50,10 +56,13 @@ export const SCALARS = {
 } as const;
 
 export interface TrainStepGraph {
+  /** The fused step (accumulate = 1), or the micro-batch graph adding gradients into `grad_acc:<k>`. */
   graph: Graph;
   /** State names per parameter (inputs; the outputs are `next:<name>`), in a fixed order. */
   state: string[];
   spec: TrainStepSpec;
+  /** With accumulation: the update graph (mean of the accumulated gradients → optimizer), run once per step. */
+  apply?: Graph;
 }
 
 /** Turns the trainable weights of a loss graph into run-time inputs (their values then come from the Trainer). */
@@ -80,21 +89,63 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepGraph {
     return sym.get(o.value)!;
   };
   b.output(lossName, out(lossName));
-  let grads = spec.trainable.map((k) => out(gradName(k)));
+  const grads = spec.trainable.map((k) => out(gradName(k)));
+  const param = (k: string) => sym.get(g.inputs.find((i) => i.name === k)!.value)!;
+  const k = spec.accumulate ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`accumulate must be a positive integer, got ${k}`);
+  if (k === 1) {
+    const state = emitUpdate(b, spec, spec.trainable.map(param), grads);
+    return { graph: b.build(), state, spec };
+  }
+  // Micro-batch graph: grad_acc ← grad_acc + grad.
+  spec.trainable.forEach((name, i) => {
+    const acc = b.input(stateName.acc(name), grads[i].shape);
+    b.output(stateName.next(stateName.acc(name)), op.add(acc, grads[i]));
+  });
+  // Update graph: grads = grad_acc / k; optimizer; grad_acc ← 0.
+  const a = new GraphBuilder(`${spec.lossGraph.name}_apply`);
+  const params = spec.trainable.map((name) => {
+    const info = g.values[g.inputs.find((i) => i.name === name)!.value];
+    return a.input(name, info.shape, info.dtype);
+  });
+  const accs = spec.trainable.map((name, i) => a.input(stateName.acc(name), params[i].shape));
+  const state = emitUpdate(
+    a,
+    spec,
+    params,
+    accs.map((acc) => op.mul(acc, 1 / k)),
+  );
+  spec.trainable.forEach((name, i) => {
+    a.output(stateName.next(stateName.acc(name)), op.expand(a.constant(0), accs[i].shape));
+    state.push(stateName.acc(name));
+  });
+  return { graph: b.build(), state, spec, apply: a.build() };
+}
+
+/**
+ * Appends clipping, the optimizer update and EMA for the trainable parameters to `b`; declares the state inputs and
+ * `next:` outputs; returns the state names in order.
+ */
+function emitUpdate(
+  b: GraphBuilder,
+  spec: TrainStepSpec,
+  params: readonly SymTensor[],
+  rawGrads: SymTensor[],
+): string[] {
+  let grads = rawGrads;
   if (spec.clipGradNorm !== undefined) {
     const clipped = clipGradNorm(grads, spec.clipGradNorm);
     grads = clipped.grads;
     b.output('grad_norm', clipped.totalNorm);
   }
   const state: string[] = [];
-  const param = (k: string) => sym.get(g.inputs.find((i) => i.name === k)!.value)!;
   const scalar = (name: string) => b.input(name, []);
   const emaK = spec.ema ? scalar(SCALARS.emaOneMinusDecay) : undefined;
   if (spec.optimizer.kind === 'adamw') {
     const h = spec.optimizer.hyper;
     const sc = { decay: scalar(SCALARS.decay), stepSize: scalar(SCALARS.stepSize), bc2Sqrt: scalar(SCALARS.bc2Sqrt) };
     spec.trainable.forEach((k, i) => {
-      const p = param(k);
+      const p = params[i];
       const m = b.input(stateName.m(k), p.shape);
       const v = b.input(stateName.v(k), p.shape);
       const next = adamWUpdate({ param: p, m, v }, grads[i], h, sc);
@@ -108,7 +159,7 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepGraph {
     const h = spec.optimizer.hyper;
     const sc = { lr: scalar(SCALARS.lr), first: scalar(SCALARS.first) };
     spec.trainable.forEach((k, i) => {
-      const p = param(k);
+      const p = params[i];
       const buf = h.momentum !== 0 ? b.input(stateName.momentum(k), p.shape) : undefined;
       const next = sgdUpdate(p, buf, grads[i], h, sc);
       b.output(stateName.next(k), next.param);
@@ -120,7 +171,7 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepGraph {
       if (emaK) addEma(b, k, next.param, emaK, state);
     });
   }
-  return { graph: b.build(), state, spec };
+  return state;
 }
 
 function addEma(b: GraphBuilder, k: string, newParam: SymTensor, oneMinusDecay: SymTensor, state: string[]): void {

@@ -4,6 +4,7 @@
  * Checkpoints save and restore everything — state tensors, step counter, hyper-parameters — exactly.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Graph } from '../graph/ir.ts';
 import type { Engine, Feed, ResidentTensor } from '../runtime/engine.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
 import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
@@ -90,19 +91,43 @@ export class Trainer {
     return out;
   }
 
-  /** One optimizer step on a batch (`feeds` = the loss graph's data inputs). */
-  async runStep(feeds: Readonly<Record<string, Feed>>): Promise<StepResult> {
-    const all: Record<string, Feed> = { ...feeds, ...this.scalars() };
-    for (const [name, r] of this.state) all[name] = r;
-    const keep = this.compiled.state.map(stateName.next);
-    const { host, resident } = await this.engine.runKeep(this.compiled.graph, all, keep);
-    const old = [...this.state.values()];
-    for (const name of this.compiled.state) this.state.set(name, resident[stateName.next(name)]);
+  /** Runs `graph` with the resident state among its inputs; the `next:` outputs replace the state they update. */
+  private async advance(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>> {
+    const all: Record<string, Feed> = { ...feeds };
+    const names = graph.inputs.map((i) => i.name);
+    for (const [name, r] of this.state) if (names.includes(name)) all[name] = r;
+    const updated = this.compiled.state.filter((n) => graph.outputs.some((o) => o.name === stateName.next(n)));
+    const { host, resident } = await this.engine.runKeep(graph, all, updated.map(stateName.next));
+    const old = updated.map((n) => this.state.get(n)!);
+    for (const n of updated) this.state.set(n, resident[stateName.next(n)]);
     await this.engine.free(old);
-    this.step++;
+    return host;
+  }
+
+  /**
+   * One optimizer step: on one batch (`feeds` = the loss graph's data inputs), or with gradient accumulation on one
+   * micro-batch per entry of an array of `accumulate` feeds.
+   */
+  async runStep(
+    feeds: Readonly<Record<string, Feed>> | readonly Readonly<Record<string, Feed>>[],
+  ): Promise<StepResult> {
     const lossName = this.compiled.spec.lossOutput ?? 'loss';
-    const result: StepResult = { loss: (host[lossName].data as Float32Array)[0] };
-    if (host.grad_norm) result.gradNorm = (host.grad_norm.data as Float32Array)[0];
+    const micro = Array.isArray(feeds) ? feeds : [feeds];
+    const k = this.compiled.spec.accumulate ?? 1;
+    if (micro.length !== k) throw new Error(`this train step accumulates ${k} micro-batches; got ${micro.length}`);
+    let result: StepResult;
+    if (!this.compiled.apply) {
+      const host = await this.advance(this.compiled.graph, { ...micro[0], ...this.scalars() });
+      result = { loss: (host[lossName].data as Float32Array)[0] };
+      if (host.grad_norm) result.gradNorm = (host.grad_norm.data as Float32Array)[0];
+    } else {
+      let sum = 0;
+      for (const m of micro) sum += ((await this.advance(this.compiled.graph, m))[lossName].data as Float32Array)[0];
+      const host = await this.advance(this.compiled.apply, this.scalars());
+      result = { loss: sum / k };
+      if (host.grad_norm) result.gradNorm = (host.grad_norm.data as Float32Array)[0];
+    }
+    this.step++;
     return result;
   }
 
@@ -131,6 +156,7 @@ export class Trainer {
       ema: spec.ema ?? false,
       emaDecay: this.opts.emaDecay ?? 0.9999,
       clipGradNorm: spec.clipGradNorm ?? null,
+      accumulate: spec.accumulate ?? 1,
       trainable: spec.trainable,
       state: this.compiled.state,
     };
