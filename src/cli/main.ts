@@ -3,6 +3,7 @@
  * Exit codes: 0 ok, 1 failure, 2 bad usage or missing prerequisites.
  */
 import { readFileSync } from 'node:fs';
+import { convertCommand } from './convert.ts';
 import { infoCommand } from './info.ts';
 
 const USAGE = `usage: svd <command> [options]
@@ -10,6 +11,8 @@ const USAGE = `usage: svd <command> [options]
 commands:
   info [--provider cpu|webgpu|cuda] [--json]   engine, providers and machine facts
   generate --image PATH [...]                  image-to-video (not available yet: needs the models and sampler work)
+  convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
+                                               checkpoint layout conversion (sgm single file ⇄ diffusers folder)
 
 options:
   --help, -h      this help
@@ -33,6 +36,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'info':
       return infoCommand(rest);
+    case 'convert':
+      return convertCommand(rest);
     case 'generate':
       console.error(
         'svd generate: image-to-video is not implemented yet in this version (the SVD models and sampler are in progress); no video was written',
