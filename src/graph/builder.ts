@@ -38,6 +38,7 @@ export class GraphBuilder {
   private readonly inputByName = new Map<string, SymTensor>();
   private readonly outputs: GraphOutput[] = [];
   private readonly constants = new Map<number, HostTensor>();
+  private readonly scopes: string[] = [];
 
   constructor(readonly name = 'graph') {}
 
@@ -83,8 +84,26 @@ export class GraphBuilder {
     return sym;
   }
 
-  /** Appends a node of a registered primitive op; returns its outputs. */
-  emit(op: string, inputs: readonly (SymTensor | undefined)[], attrs: Attrs = {}): SymTensor[] {
+  /**
+   * Traces `fn` inside a named scope: its nodes carry the scope (nested scopes joined by '/'), which transformations
+   * can select, e.g. activation recomputation of chosen blocks in `valueAndGrad(…, { recompute })`.
+   */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  /** The current scope path ('' outside any scope). */
+  get currentScope(): string {
+    return this.scopes.join('/');
+  }
+
+  /** Appends a node of a registered primitive op; returns its outputs. `scope` overrides the current scope. */
+  emit(op: string, inputs: readonly (SymTensor | undefined)[], attrs: Attrs = {}, scope?: string): SymTensor[] {
     for (const x of inputs) {
       if (x && x.builder !== this) throw new GraphError(`${op}: input ${x} belongs to another graph`);
     }
@@ -94,11 +113,13 @@ export class GraphBuilder {
       if (!isValidShape(info.shape)) throw new ShapeError(op, `invalid output shape ${JSON.stringify(info.shape)}`);
     }
     const outs = infos.map((info) => this.newValue(info));
+    const nodeScope = scope ?? this.currentScope;
     this.nodes.push({
       op,
       inputs: inputs.map((x) => (x ? x.id : -1)),
       outputs: outs.map((o) => o.id),
       attrs: Object.freeze({ ...attrs }),
+      ...(nodeScope ? { scope: nodeScope } : {}),
     });
     return outs;
   }

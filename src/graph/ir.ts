@@ -24,6 +24,8 @@ export interface Node {
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];
   readonly attrs: Attrs;
+  /** The builder scope the node was traced in (`GraphBuilder.scope`), e.g. `input_blocks.1/time_stack`. */
+  readonly scope?: string;
 }
 
 /** Where a graph input's value comes from at run time. */

@@ -33,6 +33,8 @@ export interface TrainStepSpec {
    * then uses the mean of the micro-batch gradients (= the gradient of the mean loss over all of them).
    */
   accumulate?: number;
+  /** Scopes (`GraphBuilder.scope`) whose activations are recomputed in the backward pass instead of kept. */
+  recompute?: readonly string[];
 }
 
 /** Names of the state tensors of one parameter in the step graph. */

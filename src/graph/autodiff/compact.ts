@@ -25,6 +25,7 @@ export function replayGraph(
       node.op,
       node.inputs.map((v) => (v < 0 ? undefined : sym.get(v))),
       node.attrs,
+      node.scope ?? '',
     );
     node.outputs.forEach((o, k) => {
       sym.set(o, outs[k]);

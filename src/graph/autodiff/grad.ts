@@ -14,7 +14,7 @@ import { formatShape, numel, shapesEqual } from '../../tensor/shape.ts';
 import { GraphBuilder, type SymTensor } from '../builder.ts';
 import { GraphError } from '../errors.ts';
 import type { Graph, GraphInput, GraphOutput } from '../ir.ts';
-import '../ops/index.ts';
+import * as op from '../ops/index.ts';
 import { compactGraph, replayGraph } from './compact.ts';
 import { addAll, ones, zeros } from './helpers.ts';
 import './rules/index.ts';
@@ -33,6 +33,14 @@ export interface GradOptions {
   gradOutputName?: string;
   /** Name of the new graph (default `<name>_grad`). */
   name?: string;
+  /**
+   * Activation recomputation: nodes traced in a scope starting with one of these prefixes (`GraphBuilder.scope`)
+   * are traced again in the backward pass, just before the first gradient rule that needs them, and the rules read
+   * the recomputed values. The forward activations inside such a block are then dead after the forward pass, so the
+   * engine frees them early: memory for compute. The recomputation is gated on the incoming gradient (a data
+   * dependency), so the runtime cannot schedule it early. Results are identical.
+   */
+  recompute?: readonly string[];
 }
 
 /** The output name under which the gradient of input `name` appears. */
@@ -116,19 +124,26 @@ function transform(graph: Graph, wrt: readonly string[], opts: GradOptions, keep
     else contributions.set(v, [g]);
   };
   if (active.has(target.value)) contribute(target.value, seed);
+  const recompute = recomputeBlocks(graph, opts.recompute ?? []);
+  const recomputed = new Map<number, SymTensor>();
+  const value = (v: number) => recomputed.get(v) ?? sym.get(v);
   for (let n = graph.nodes.length - 1; n >= 0; n--) {
     const node = graph.nodes[n];
     const grads = node.outputs.map((o) => addAll(contributions.get(o) ?? []));
     if (grads.every((g) => g === undefined)) continue;
     const needs = node.inputs.map((v) => active.has(v));
     if (!needs.some(Boolean)) continue;
+    const block = recompute.get(n);
+    if (block && !recomputed.has(graph.nodes[block[0]].outputs[0])) {
+      replayBlock(b, graph, block, value, recomputed, grads.find((g) => g !== undefined)!);
+    }
     const rule = getVjp(node.op);
     if (!rule) {
       const why = NON_DIFFERENTIABLE[node.op];
       throw new GraphError(`grad: op ${node.op} has no VJP rule${why ? ` (${why})` : ''}`);
     }
-    const ins = node.inputs.map((v) => (v < 0 ? undefined : sym.get(v)));
-    const outs = node.outputs.map((o) => sym.get(o)!);
+    const ins = node.inputs.map((v) => (v < 0 ? undefined : value(v)));
+    const outs = node.outputs.map((o) => value(o)!);
     const result = rule({ builder: b, inputs: ins, outputs: outs, grads, needs, attrs: node.attrs });
     node.inputs.forEach((v, i) => {
       if (!needs[i]) return;
@@ -150,4 +165,56 @@ function transform(graph: Graph, wrt: readonly string[], opts: GradOptions, keep
     b.output(gradName(inp.name), addAll(contributions.get(inp.value) ?? []) ?? zeros(b, shape, dtype));
   }
   return compactGraph(b.build());
+}
+
+/** Node index → the node indices of its recompute block (all nodes of the same selected scope), in forward order. */
+function recomputeBlocks(graph: Graph, prefixes: readonly string[]): Map<number, number[]> {
+  const blocks = new Map<string, number[]>();
+  graph.nodes.forEach((node, i) => {
+    const scope = node.scope;
+    if (!scope || !prefixes.some((p) => scope === p || scope.startsWith(`${p}/`))) return;
+    const key = prefixes.find((p) => scope === p || scope.startsWith(`${p}/`))!;
+    const list = blocks.get(key) ?? [];
+    list.push(i);
+    blocks.set(key, list);
+  });
+  const byNode = new Map<number, number[]>();
+  for (const list of blocks.values()) for (const i of list) byNode.set(i, list);
+  return byNode;
+}
+
+/**
+ * Traces the block's nodes again. Its inputs from outside the block are gated by the gradient `gate` (x + 0·g₀, one
+ * element of g), so that the recomputation depends on the backward pass reaching the block.
+ */
+function replayBlock(
+  b: GraphBuilder,
+  graph: Graph,
+  block: readonly number[],
+  value: (v: number) => SymTensor | undefined,
+  recomputed: Map<number, SymTensor>,
+  gate: SymTensor,
+): void {
+  const inside = new Set(block.flatMap((i) => graph.nodes[i].outputs));
+  const zero = op.mul(op.reshape(op.slice(op.reshape(gate, [gate.size]), [0], [1], [0]), []), 0); // 0·g₀, a scalar
+  const gated = new Map<number, SymTensor>();
+  const input = (v: number): SymTensor | undefined => {
+    if (v < 0) return undefined;
+    if (inside.has(v)) return recomputed.get(v);
+    const x = value(v)!;
+    if (!isFloatDType(x.dtype) || x.dtype !== zero.dtype) return x;
+    let g = gated.get(v);
+    if (!g) {
+      g = op.add(x, zero);
+      gated.set(v, g);
+    }
+    return g;
+  };
+  for (const i of block) {
+    const node = graph.nodes[i];
+    const outs = b.emit(node.op, node.inputs.map(input), node.attrs, `${node.scope ?? ''}/recompute`);
+    node.outputs.forEach((o, k) => {
+      recomputed.set(o, outs[k]);
+    });
+  }
 }
