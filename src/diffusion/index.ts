@@ -1,0 +1,13 @@
+/**
+ * The diffusion layer (k-diffusion style; it knows no model): EDM schedule, denoiser scalings and the denoiser
+ * contract, CFG guiders, samplers, loss weightings and training σ sampling, and their config from the sgm YAML.
+ */
+export * from './config.ts';
+export * from './denoiser.ts';
+export * from './guiders.ts';
+export * from './linspace.ts';
+export * from './loss-weighting.ts';
+export * from './samplers.ts';
+export * from './scalings.ts';
+export * from './schedule.ts';
+export * from './sigma-sampling.ts';
