@@ -1,9 +1,10 @@
 /**
  * Benchmarks (not tests): `npm run bench -- <suite>`; each figure is printed with its baseline measured in the same
- * run. Suites: ops, unet. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
+ * run. Suites: ops, unet, train. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
  */
 import { availableParallelism } from 'node:os';
 import { benchOps } from './ops.ts';
+import { benchTrain } from './train.ts';
 import { benchUnet } from './unet.ts';
 
 const args = process.argv.slice(2);
@@ -11,7 +12,11 @@ const suite = args.find((a) => !a.startsWith('--')) ?? 'ops';
 const threadsArg = args.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : availableParallelism();
 
-const SUITES: Record<string, (threads: number) => Promise<void>> = { ops: benchOps, unet: benchUnet };
+const SUITES: Record<string, (threads: number) => Promise<void>> = {
+  ops: benchOps,
+  unet: benchUnet,
+  train: benchTrain,
+};
 
 const run = SUITES[suite];
 if (!run) {
