@@ -1,0 +1,120 @@
+/**
+ * Output paths of the video writers: which format a path asks for, whether it can be written (checked before any
+ * work), and temporary sibling names (outputs are written under a temporary name and renamed when complete).
+ */
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { open, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { VideoOutputError } from './errors.ts';
+
+/** `frames`: a directory of `frame_0000.png`, …; the others are single files encoded by ffmpeg. */
+export type VideoFormat = 'mp4' | 'webm' | 'gif' | 'webp' | 'frames';
+
+export const VIDEO_FILE_EXTENSIONS: Readonly<Record<string, VideoFormat>> = {
+  '.mp4': 'mp4',
+  '.webm': 'webm',
+  '.gif': 'gif',
+  '.webp': 'webp',
+};
+
+/** Where and how a video will be written. */
+export interface VideoOutput {
+  /** Absolute output path (a file, or the frames directory). */
+  path: string;
+  format: VideoFormat;
+  /** For `frames`: the directory already exists (frames are moved into it). */
+  existingDir: boolean;
+}
+
+/**
+ * The format an output path asks for: a path ending in `/`, an existing directory or a name without extension is a
+ * directory of PNG frames; `.mp4`, `.webm`, `.gif`, `.webp` are video files. An explicit `format` wins.
+ */
+export function resolveVideoOutput(out: string, format?: VideoFormat): VideoOutput {
+  if (out.length === 0) throw new VideoOutputError('bad-options', out, 'the output path is empty');
+  const path = resolve(out);
+  const existingDir = isDirectory(path);
+  if (format) return { path, format, existingDir: format === 'frames' && existingDir };
+  if (out.endsWith('/') || out.endsWith(sep) || existingDir) return { path, format: 'frames', existingDir };
+  const ext = extname(path).toLowerCase();
+  if (ext === '') return { path, format: 'frames', existingDir: false };
+  const byExt = VIDEO_FILE_EXTENSIONS[ext];
+  if (!byExt) {
+    throw new VideoOutputError(
+      'bad-options',
+      out,
+      `cannot write "${ext}" output (${out}): use .mp4, .webm, .gif, .webp, or a directory (ending in /) for PNG frames`,
+    );
+  }
+  return { path, format: byExt, existingDir: false };
+}
+
+export interface CheckWritableOptions {
+  format?: VideoFormat;
+  /** Refuse an existing output file (default: replace it). */
+  overwrite?: boolean;
+}
+
+/**
+ * Checks, before any work, that `out` can be written: its directory exists and accepts a new file (probed by
+ * creating and deleting one), and the path is not a directory where a file is wanted. Returns the resolved output.
+ */
+export async function checkWritable(out: string, opts: CheckWritableOptions = {}): Promise<VideoOutput> {
+  const target = resolveVideoOutput(out, opts.format);
+  const existing = await stat(target.path).catch(() => undefined);
+  if (existing) {
+    if (target.format === 'frames' && !existing.isDirectory()) {
+      throw new VideoOutputError(
+        'unwritable',
+        out,
+        `output ${out} exists and is not a directory (PNG frames need one)`,
+      );
+    }
+    if (target.format !== 'frames' && existing.isDirectory()) {
+      throw new VideoOutputError('unwritable', out, `output ${out} is a directory, not a ${target.format} file`);
+    }
+    if (opts.overwrite === false && target.format !== 'frames') {
+      throw new VideoOutputError('exists', out, `output ${out} already exists (not overwriting)`);
+    }
+  }
+  await probeDirectory(target.existingDir ? target.path : dirname(target.path), out);
+  return target;
+}
+
+/** A fresh hidden name next to `path` (same directory, so the final rename is atomic). */
+export function temporarySibling(path: string, suffix = extname(path)): string {
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  return join(dirname(path), `.${basename(path, extname(path))}.partial-${tag}${suffix}`);
+}
+
+/** Removes a file or directory tree, ignoring a missing path (cleanup after failure must not throw). */
+export async function removeQuietly(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true }).catch(() => undefined);
+}
+
+async function probeDirectory(dir: string, out: string): Promise<void> {
+  const info = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
+  if (info instanceof Error) {
+    const what = info.code === 'ENOENT' ? 'does not exist' : `cannot be used (${info.code ?? info.message})`;
+    throw new VideoOutputError('unwritable', out, `output directory ${dir} ${what}`);
+  }
+  if (!info.isDirectory()) throw new VideoOutputError('unwritable', out, `output directory ${dir} is not a directory`);
+  const probe = join(dir, `.svd-write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const handle = await open(probe, 'wx');
+    await handle.close();
+    await unlink(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new VideoOutputError('unwritable', out, `output directory ${dir} is not writable (${code})`);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
