@@ -186,14 +186,18 @@ export async function imageToVideo(
   for (const first of p.splitCfg ? [0, 1] : [0]) {
     const parts = p.splitCfg ? [halves[first]] : halves;
     const ctx = new Float32Array(parts.length * T * cfg.contextDim);
-    parts.forEach((half, k) => ctx.set(repeatRows(half.crossattn, T), k * T * cfg.contextDim));
+    parts.forEach((half, k) => {
+      ctx.set(repeatRows(half.crossattn, T), k * T * cfg.contextDim);
+    });
     const context = await engine.upload(new HostTensor('float32', [parts.length * T, 1, cfg.contextDim], ctx));
     resident.push(context);
     let y: ResidentTensor | undefined;
     if (cfg.numClasses === 'sequential') {
       const adm = cfg.admInChannels!;
       const yv = new Float32Array(parts.length * T * adm);
-      parts.forEach((half, k) => yv.set(half.vector.data as Float32Array, k * T * adm));
+      parts.forEach((half, k) => {
+        yv.set(half.vector.data as Float32Array, k * T * adm);
+      });
       y = await engine.upload(new HostTensor('float32', [parts.length * T, adm], yv));
       resident.push(y);
     }
@@ -227,11 +231,9 @@ export async function imageToVideo(
     if (inter) {
       const key = `step.${stepIndex}.denoised_raw`;
       const prev = inter.get(key);
-      const rows = sigma.length;
       const all = (prev?.data as Float32Array | undefined) ?? new Float32Array(2 * T * condRow);
       all.set(d, firstRow * condRow);
       if (!prev) inter.set(key, new HostTensor('float32', [2 * T, LATENT_CHANNELS, h, w], all));
-      void rows;
     }
     return d;
   };
@@ -273,7 +275,7 @@ export async function imageToVideo(
   const dd = decoded.data as Float32Array;
   for (let i = 0; i < frames.length; i++) {
     const v = Math.fround(Math.fround(dd[i] + 1) / 2);
-    frames[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    frames[i] = Math.min(Math.max(v, 0), 1);
   }
   return { latents, frames: new HostTensor('float32', decoded.shape, frames), timings };
 }
