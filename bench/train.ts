@@ -14,13 +14,13 @@ import * as op from '../src/graph/ops/index.ts';
 import { conv, groupNorm, layerNorm, linear } from '../src/nn/layers.ts';
 import { Params } from '../src/nn/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
+import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
 import { numel } from '../src/tensor/shape.ts';
 import { constantLr } from '../src/training/schedules.ts';
 import { buildTrainStep } from '../src/training/train-step.ts';
 import { Trainer } from '../src/training/trainer.ts';
-import { gib, memoryFigures } from './memory.ts';
 import { fmtMs, machineLine, timeIt } from './stats.ts';
 
 const PY = '/usr/bin/python3';

@@ -11,10 +11,10 @@ import { svdModelFromSpec } from '../src/models/svd-model.ts';
 import { buildVideoUNet } from '../src/models/unet/index.ts';
 import { Params } from '../src/nn/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
+import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
 import { numel } from '../src/tensor/shape.ts';
-import { gib, memoryFigures } from './memory.ts';
 import { fmtMs, machineLine } from './stats.ts';
 
 function arg(name: string, dflt: number): number {

@@ -4,13 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { convertCommand } from './convert.ts';
+import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 
 const USAGE = `usage: svd <command> [options]
 
 commands:
   info [--provider cpu|webgpu|cuda] [--json]   engine, providers and machine facts
-  generate --image PATH [...]                  image-to-video (not available yet: needs the models and sampler work)
+  generate --image PATH --checkpoint PATH [...]  image-to-video (svd generate --help for every option)
   convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
                                                checkpoint layout conversion (sgm single file ⇄ diffusers folder)
 
@@ -39,10 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'convert':
       return convertCommand(rest);
     case 'generate':
-      console.error(
-        'svd generate: image-to-video is not implemented yet in this version (the SVD models and sampler are in progress); no video was written',
-      );
-      return 2;
+      return generateCommand(rest);
     default:
       console.error(`svd: unknown command "${command}"\n\n${USAGE}`);
       return 2;

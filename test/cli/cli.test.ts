@@ -32,8 +32,8 @@ test('bad usage exits 2 with a one-line reason and no stack trace', () => {
   assert.match(svd('frobnicate').stderr, /unknown command "frobnicate"/);
 });
 
-test('svd generate says it cannot make a video yet, exit 2, and writes nothing', () => {
+test('svd generate without --checkpoint exits 2 and says how to get weights', () => {
   const r = svd('generate', '--image', 'missing.png');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /not implemented yet/);
+  assert.match(r.stderr, /no model ships with svd-ts yet.*--checkpoint.*svd_xt\.safetensors/);
 });
