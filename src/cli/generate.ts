@@ -94,7 +94,9 @@ export async function generateCommand(argv: readonly string[]): Promise<number> 
       return 0;
     }
     const progress = createProgress({ quiet: args.quiet });
-    for (const w of args.warnings) progress.log(`warning: ${w}`);
+    // Warnings go to stderr even with --quiet: they describe the result, not its progress.
+    const warn = (w: string) => console.error(`warning: ${w}`);
+    for (const w of args.warnings) warn(w);
     if (!args.checkpoint) throw new CliError(NO_MODEL, 2);
     const model = resolveModel(args);
     const params: GenerateParams = { ...defaultParams(model.sampling), ...args.overrides };
@@ -108,7 +110,7 @@ export async function generateCommand(argv: readonly string[]): Promise<number> 
       multiple: requiredSizeMultiple(model.unet.channelMult.length),
       trainedSize: { width: tw, height: th },
     });
-    for (const w of pre.warnings) progress.log(`warning: ${w}`);
+    for (const w of pre.warnings) warn(w);
     const image = rgbToTensor(pre.image);
     const noise = args.noise ? await readNoise(args.noise, image, params.frames) : undefined;
 
