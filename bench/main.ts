@@ -1,8 +1,9 @@
 /**
  * Benchmarks (not tests): `npm run bench -- <suite>`; each figure is printed with its baseline measured in the same
- * run. Suites: ops, unet, train. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
+ * run. Suites: ops, unet, train, generate. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
  */
 import { availableParallelism } from 'node:os';
+import { benchGenerate } from './generate.ts';
 import { benchOps } from './ops.ts';
 import { benchTrain } from './train.ts';
 import { benchUnet } from './unet.ts';
@@ -16,6 +17,7 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
   ops: benchOps,
   unet: benchUnet,
   train: benchTrain,
+  generate: benchGenerate,
 };
 
 const run = SUITES[suite];

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench -- generate`: end-to-end image-to-video time and peak memory, with a per-stage breakdown
+ * (conditioning, each UNet evaluation, decoding, video encoding):
+ *  - the tiny golden model (test/fixtures/golden/pipeline-tiny) at 64×64, 4 frames, 4 steps;
+ *  - the full-size svd-xt architecture with random weights (N(0, 1/fan_in)) at 576×1024, 4 frames, 1 step
+ *    (`--skip-full` leaves it out; it needs ~20 GiB and several minutes on 2 cores).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openModelWeights } from '../src/models/load-weights.ts';
+import { PRESETS } from '../src/models/presets.ts';
+import { declareModelParams, modelSpecFromJson, type SvdModel, svdModelFromSpec } from '../src/models/svd-model.ts';
+import { imageToVideo } from '../src/pipeline/image-to-video.ts';
+import { defaultParams, type GenerateParams } from '../src/pipeline/params.ts';
+import { Engine } from '../src/runtime/engine.ts';
+import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
+import type { HostTensor } from '../src/tensor/host-tensor.ts';
+import { Rng } from '../src/tensor/rng.ts';
+import { unitToUint8 } from '../src/video/frames.ts';
+import { loadImageTensor } from '../src/video/image-io.ts';
+import { writeVideo } from '../src/video/writers.ts';
+import type { CheckpointSource } from '../src/weights/index.ts';
+import { randomCheckpoint } from '../src/weights/random-source.ts';
+import { machineLine } from './stats.ts';
+
+const GOLDEN = fileURLToPath(new URL('../test/fixtures/golden/pipeline-tiny/', import.meta.url));
+
+async function runOnce(
+  label: string,
+  threads: number,
+  model: SvdModel,
+  weights: CheckpointSource,
+  image: HostTensor,
+  params: GenerateParams,
+): Promise<void> {
+  const engine = await Engine.create({ threads });
+  const stepTimes: number[] = [];
+  let last = performance.now();
+  const t0 = performance.now();
+  try {
+    const r = await imageToVideo(engine, model, weights, { image }, params, {
+      onStage: (s) => {
+        process.stderr.write(`  ${label}: ${s}\n`);
+        last = performance.now();
+      },
+      onStep: () => {
+        const now = performance.now();
+        stepTimes.push(now - last);
+        last = now;
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'svd-bench-'));
+    const te = performance.now();
+    const [t, , h, w] = r.frames.shape;
+    const data: Uint8Array[] = [];
+    for (let f = 0; f < t; f++) {
+      const out = new Uint8Array(h * w * 3);
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < h * w; i++) out[i * 3 + c] = unitToUint8(r.frames.data[(f * 3 + c) * h * w + i]);
+      data.push(out);
+    }
+    await writeVideo({ width: w, height: h, data }, join(dir, 'out.mp4'), { fps: params.fpsId + 1 });
+    const encodeMs = performance.now() - te;
+    rmSync(dir, { recursive: true, force: true });
+    const total = performance.now() - t0;
+    const mem = memoryFigures();
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const stages = Object.entries(r.timings)
+      .map(([k, v]) => `${k} ${s(v)}`)
+      .join(', ');
+    console.log(
+      `| ${label} | ${s(total)} | ${stages}; UNet evaluations ${stepTimes.map(s).join(' / ')}; video encoding ${s(encodeMs)} | ${gib(mem.vmHWM)} | ${gib(mem.pss)} |`,
+    );
+  } finally {
+    await engine.dispose();
+  }
+}
+
+export async function benchGenerate(threads: number): Promise<void> {
+  console.log(`# generate benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
+  console.log('| run | total | stages | VmHWM | PSS |');
+  console.log('|---|---|---|---|---|');
+  const tiny = svdModelFromSpec(modelSpecFromJson(JSON.parse(readFileSync(`${GOLDEN}config.json`, 'utf8')), 'tiny'));
+  const tw = await openModelWeights(`${GOLDEN}checkpoint.safetensors`, tiny);
+  const tinyParams = { ...defaultParams(tiny.sampling), frames: 4, steps: 4, decodeChunk: 2, maxCfg: 2.5, minCfg: 1 };
+  await runOnce(
+    'tiny golden model, 64×64, 4 frames, 4 steps',
+    threads,
+    tiny,
+    tw.source,
+    await loadImageTensor(`${GOLDEN}input.png`),
+    tinyParams,
+  );
+  await tw.source.close();
+  if (process.argv.includes('--skip-full')) return;
+  const full = svdModelFromSpec(PRESETS['svd-xt']);
+  const weights = randomCheckpoint(declareModelParams(full));
+  const image = new Rng(1).rand('image', [1, 3, 576, 1024]);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = image.data[i] * 2 - 1;
+  const params = {
+    ...defaultParams(full.sampling),
+    frames: 4,
+    steps: 1,
+    decodeChunk: 4,
+    splitCfg: process.argv.includes('--split-cfg'),
+  };
+  await runOnce('svd-xt (random weights), 576×1024, 4 frames, 1 step', threads, full, weights, image, params);
+}
