@@ -130,6 +130,7 @@ export async function generateCommand(argv: readonly string[]): Promise<number> 
         {
           onStage: (s) => progress.stage(s),
           onStep: (i, n) => progress.step(i, n),
+          onNotice: (line) => warn(line),
           signal: controller.signal,
           intermediates,
         },

@@ -28,11 +28,14 @@ import type { Engine, ResidentTensor } from '../runtime/engine.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
 import { Rng } from '../tensor/rng.ts';
 import type { CheckpointSource } from '../weights/index.ts';
+import { planMemory } from './memory-estimate.ts';
 import type { GenerateParams } from './params.ts';
 
 export interface PipelineHooks {
   onStage?: (stage: string) => void;
   onStep?: (i: number, n: number) => void;
+  /** Memory decisions and warnings (CFG split chosen to fit memory, decode chunk larger than memory). */
+  onNotice?: (line: string) => void;
   signal?: AbortSignal;
   /** When given, receives the reference's intermediate tensors (`sigmas`, `x_init`, `step.<i>.*`, `cond.*`, `uncond.*`). */
   intermediates?: Map<string, HostTensor>;
@@ -173,6 +176,9 @@ export async function imageToVideo(
   }
 
   // 3. denoiser on the CFG batch [uncond; cond]: crossattn and concat repeated over the T frames.
+  const plan = planMemory(model, T, H, W, p.decodeChunk, p.splitCfg);
+  for (const n of plan.notes) hooks.onNotice?.(n);
+  p = { ...p, splitCfg: plan.splitCfg };
   const cfg = model.unet;
   const halves = [uc, c];
   const rowsPerCall = p.splitCfg ? T : 2 * T;
