@@ -1,10 +1,11 @@
 /**
  * Benchmarks (not tests): `npm run bench -- <suite>`; each figure is printed with its baseline measured in the same
- * run. Suites: ops, unet, train, generate. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
+ * run. Suites: ops, unet, train, generate, sampler-steps. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
  */
 import { availableParallelism } from 'node:os';
 import { benchGenerate } from './generate.ts';
 import { benchOps } from './ops.ts';
+import { benchSamplerSteps } from './sampler-steps.ts';
 import { benchTrain } from './train.ts';
 import { benchUnet } from './unet.ts';
 
@@ -18,6 +19,7 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
   unet: benchUnet,
   train: benchTrain,
   generate: benchGenerate,
+  'sampler-steps': benchSamplerSteps,
 };
 
 const run = SUITES[suite];

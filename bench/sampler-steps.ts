@@ -1,0 +1,51 @@
+/**
+ * `npm run bench -- sampler-steps`: "fewer steps at equal quality" on the tiny golden model — the smallest N at which
+ * DPM++(2M)-N is closer (L2) than Euler-25 to Euler-200's final latent, same image and noise.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openModelWeights } from '../src/models/load-weights.ts';
+import { modelSpecFromJson, svdModelFromSpec } from '../src/models/svd-model.ts';
+import { imageToVideo } from '../src/pipeline/image-to-video.ts';
+import { defaultParams, type SamplerKind } from '../src/pipeline/params.ts';
+import { Engine } from '../src/runtime/engine.ts';
+import { loadImageTensor } from '../src/video/image-io.ts';
+import { loadGolden } from '../test/helpers/golden.ts';
+import { machineLine } from './stats.ts';
+
+const G = fileURLToPath(new URL('../test/fixtures/golden/pipeline-tiny/', import.meta.url));
+
+export async function benchSamplerSteps(threads: number): Promise<void> {
+  console.log(`# sampler steps — ${machineLine()}, tiny golden model, 4 frames`);
+  const model = svdModelFromSpec(modelSpecFromJson(JSON.parse(readFileSync(`${G}config.json`, 'utf8')), 'tiny'));
+  const noise = await loadGolden('pipeline-tiny/noise.safetensors');
+  const image = await loadImageTensor(`${G}input.png`);
+  const engine = await Engine.create({ threads });
+  const weights = await openModelWeights(`${G}checkpoint.safetensors`, model);
+  const latent = async (sampler: SamplerKind, steps: number) => {
+    const p = { ...defaultParams(model.sampling), frames: 4, steps, sampler, decodeChunk: 2, minCfg: 1, maxCfg: 2.5 };
+    const r = await imageToVideo(
+      engine,
+      model,
+      weights.source,
+      { image, condNoise: noise.get('cond_noise')!, latentNoise: noise.get('latent_noise')! },
+      p,
+    );
+    return r.latents.data as Float32Array;
+  };
+  const dist = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0));
+  const ref = await latent('euler', 200);
+  const euler25 = dist(await latent('euler', 25), ref);
+  console.log(`Euler-25 → Euler-200: ${euler25.toExponential(3)}`);
+  let first: number | undefined;
+  const rows: string[] = [];
+  for (let n = 2; n <= 25; n++) {
+    const d = dist(await latent('dpmpp-2m', n), ref);
+    rows.push(`${n}: ${d.toExponential(2)}${d < euler25 ? ' ✓' : ''}`);
+    if (first === undefined && d < euler25) first = n;
+  }
+  console.log(`DPM++(2M)-N → Euler-200: ${rows.join(', ')}`);
+  console.log(`smallest N with DPM++(2M)-N closer than Euler-25: ${first ?? 'none up to 25'}`);
+  await weights.source.close();
+  await engine.dispose();
+}
