@@ -13,61 +13,19 @@ import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { assertClose } from '../helpers/compare.ts';
 import { createTestEngine } from '../helpers/engine.ts';
 import { loadGolden } from '../helpers/golden.ts';
+import { GOLDEN_OP_GRAPHS } from '../helpers/golden-op-graphs.ts';
 import { randn } from '../helpers/random.ts';
 
-type Build = (t: (name: string) => SymTensor) => SymTensor;
-
-/** How each reference module is expressed with our ops. `t('x')` is `input.x`, `t('weight')` is `param.weight`. */
-const GOLDEN_OPS: Record<string, Build> = {
-  conv2d_3x3_pad1: (t) => op.conv(t('x'), t('weight'), t('bias'), { padding: 1 }),
-  conv2d_3x3_stride2_pad1: (t) => op.conv(t('x'), t('op.weight'), t('op.bias'), { stride: 2, padding: 1 }),
-  conv2d_1x1: (t) => op.conv(t('x'), t('weight'), t('bias')),
-  // F.pad(x, (0, 1, 0, 1)) then a stride-2 3×3 conv without padding = asymmetric conv padding.
-  vae_downsample: (t) => op.conv(t('x'), t('conv.weight'), t('conv.bias'), { stride: 2, padding: [0, 0, 1, 1] }),
-  conv3d_k311: (t) => op.conv(t('x'), t('weight'), t('bias'), { padding: [1, 0, 0] }),
-  'group_norm_4d_eps1e-5': (t) => op.groupNorm(t('x'), 32, t('weight'), t('bias'), 1e-5),
-  'group_norm_4d_eps1e-6': (t) => op.groupNorm(t('x'), 32, t('weight'), t('bias'), 1e-6),
-  'group_norm_5d_eps1e-5': (t) => op.groupNorm(t('x'), 32, t('weight'), t('bias'), 1e-5),
-  'group_norm_5d_eps1e-6': (t) => op.groupNorm(t('x'), 32, t('weight'), t('bias'), 1e-6),
-  layer_norm: (t) => op.layerNorm(t('x'), t('weight'), t('bias'), 1e-5),
-  linear: (t) => op.linear(t('x'), t('weight'), t('bias')),
-  silu: (t) => op.silu(t('x')),
-  gelu: (t) => op.gelu(t('x')),
-  geglu: (t) => {
-    const [a, gate] = op.split(op.linear(t('x'), t('proj.weight'), t('proj.bias')), 2, -1);
-    return op.mul(a, op.gelu(gate));
-  },
-  softmax: (t) => op.softmax(t('x'), -1),
-  attention_self: (t) => {
-    const x = t('x');
-    const a = op.attention(
-      op.linear(x, t('to_q.weight')),
-      op.linear(x, t('to_k.weight')),
-      op.linear(x, t('to_v.weight')),
-      2,
-    );
-    return op.linear(a, t('to_out.0.weight'), t('to_out.0.bias'));
-  },
-  attention_cross: (t) => {
-    const x = t('x');
-    const ctx = t('context');
-    const a = op.attention(
-      op.linear(x, t('to_q.weight')),
-      op.linear(ctx, t('to_k.weight')),
-      op.linear(ctx, t('to_v.weight')),
-      4,
-    );
-    return op.linear(a, t('to_out.0.weight'), t('to_out.0.bias'));
-  },
-  upsample_nearest2x: (t) => {
-    const x = t('x');
-    return op.resize(x, [x.shape[2] * 2, x.shape[3] * 2], { mode: 'nearest' });
-  },
-  mse: (t) => {
-    const d = op.sub(t('a'), t('b'));
-    return op.mean(op.mul(d, d));
-  },
-};
+/** The forward ops of the goldens (the shared definitions; timestep and AlphaBlender goldens are in test/nn). */
+const FORWARD_ONLY_ELSEWHERE = new Set([
+  'timestep_embedding_256',
+  'timestep_embedding_320',
+  'alpha_blender_learned',
+  'alpha_blender_learned_with_images',
+]);
+const GOLDEN_OPS = Object.fromEntries(
+  Object.entries(GOLDEN_OP_GRAPHS).filter(([name]) => !FORWARD_ONLY_ELSEWHERE.has(name)),
+);
 
 describe('op goldens (reference forward outputs)', () => {
   let engine: Engine;
@@ -90,7 +48,7 @@ describe('op goldens (reference forward outputs)', () => {
         feeds[key] = t;
         return b.input(key, t.shape, t.dtype);
       };
-      b.output('output', build(sym));
+      b.output('output', build(sym, b));
       const out = await engine.run(b.build(), feeds);
       assertClose(out.output, golden.get('output')!, 1e-5, name);
     });

@@ -2,7 +2,7 @@
  * How each op golden of test/fixtures/golden/ops (reference: sgm @ 059d8e9) is expressed with our ops, for tests
  * that rebuild the forward computation (the gradient goldens). `t('x')` is the golden's `input.x` (or `param.x`)
  * as a run-time input; layers over `Params` take their parameters as weights named `param.<name>`, exactly the
- * golden's key. Forward definitions copied from test/graph/golden-ops.test.ts and test/nn/nn-goldens.test.ts.
+ * golden's key. Used by the forward goldens (test/graph/golden-ops.test.ts) and the gradient goldens.
  */
 import type { GraphBuilder, SymTensor } from '../../src/graph/builder.ts';
 import * as op from '../../src/graph/ops/index.ts';
