@@ -105,6 +105,7 @@ async function conditioning(
   const used = Object.fromEntries(Object.keys(inputs).map((k) => [k, feeds[k]]));
   const c = await engine.run(graph, used);
   await engine.deleteWeights(keys);
+  await engine.release([graph]);
   return { c, uc: unconditional(c) };
 }
 
@@ -272,6 +273,7 @@ export async function imageToVideo(
   } finally {
     await engine.free(resident);
     await engine.deleteWeights(unetKeys);
+    await engine.release([graph]);
   }
   const latents = new HostTensor('float32', [T, LATENT_CHANNELS, h, w], latent);
 
@@ -309,7 +311,9 @@ async function decode(
       );
       keys = [...new Set([...graphs].flatMap((g) => g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name)))];
       await loadWeightsInto(engine, weights, keys);
-      return await runner.decode(z);
+      const out = await runner.decode(z);
+      await engine.release([...graphs]);
+      return out;
     }
     // Per-frame image decoders (image-decoder presets, sv3d-u): frames are independent; chunks only bound memory.
     const graphFor = (len: number) => {

@@ -48,6 +48,7 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
     intraOpNumThreads: c.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    enableCpuMemArena: c.memoryArena,
     logSeverityLevel: 3,
   };
 }
@@ -159,6 +160,15 @@ async function handle(req: Request): Promise<{ value: unknown; transfer?: ArrayB
     }
     case 'stats':
       return { value: stats() };
+    case 'release':
+      for (const h of req.hashes) {
+        const sess = sessions.get(h);
+        if (sess) {
+          sessions.delete(h);
+          await sess.release();
+        }
+      }
+      return { value: sessions.size };
     case 'clearCache':
       for (const s of sessions.values()) await s.release();
       sessions.clear();

@@ -30,6 +30,11 @@ export interface EngineOptions {
   cacheSize?: number;
   /** When set, every new ONNX model is also written to this folder as `<graph>-<hash>.onnx`. */
   saveOnnxDir?: string;
+  /**
+   * ORT's CPU memory arena. Off by default: with it, every session keeps its peak memory for reuse, which for a
+   * pipeline of large stages (UNet, then decoder) adds their peaks up; without it freed tensors go back to the OS.
+   */
+  memoryArena?: boolean;
 }
 
 export interface RunTiming {
@@ -117,6 +122,7 @@ export class Engine {
       threads,
       cacheSize: opts.cacheSize ?? 8,
       saveOnnxDir: opts.saveOnnxDir,
+      memoryArena: opts.memoryArena ?? false,
     });
     if (provider !== 'cpu') await engine.probeProvider();
     return engine;
@@ -375,6 +381,14 @@ export class Engine {
 
   async stats(): Promise<StatsReply> {
     return (await this.request({ type: 'stats' })) as StatsReply;
+  }
+
+  /** Drops the cached sessions of these graphs now (their memory is returned); they are rebuilt if run again. */
+  async release(graphs: readonly Graph[]): Promise<void> {
+    const hashes = graphs.map((g) => this.lowered.get(g)?.hash).filter((h): h is string => h !== undefined);
+    if (hashes.length === 0) return;
+    await this.request({ type: 'release', hashes });
+    for (const h of hashes) this.workerHas.delete(h);
   }
 
   async clearCache(): Promise<void> {

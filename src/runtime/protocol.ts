@@ -20,6 +20,8 @@ export interface InitRequest {
   threads: number;
   cacheSize: number;
   saveOnnxDir?: string;
+  /** ORT's CPU memory arena (keeps freed blocks per session for reuse); off by default to return memory. */
+  memoryArena: boolean;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
@@ -78,6 +80,12 @@ export interface ClearCacheRequest {
   type: 'clearCache';
 }
 
+/** Drops the sessions of these model hashes (e.g. a pipeline stage that is done), freeing their memory. */
+export interface ReleaseRequest {
+  type: 'release';
+  hashes: string[];
+}
+
 export type Request = (
   | InitRequest
   | SetWeightsRequest
@@ -88,6 +96,7 @@ export type Request = (
   | RunRequest
   | StatsRequest
   | ClearCacheRequest
+  | ReleaseRequest
 ) & {
   id: number;
 };

@@ -170,6 +170,18 @@ describe('engine', () => {
     }
   });
 
+  test("release() drops a graph's session; running it again rebuilds it", async () => {
+    const b = new GraphBuilder('released');
+    b.output('y', op.mul(b.input('x', [4]), 2));
+    const g = b.build();
+    await engine.run(g, { x: randn([4]) });
+    const before = (await engine.stats()).sessions;
+    await engine.release([g]);
+    assert.equal((await engine.stats()).sessions, before - 1);
+    await engine.run(g, { x: randn([4]) });
+    assert.equal(engine.lastTiming.sessionCreated, true);
+  });
+
   test('saveOnnxDir writes each new model as a valid ONNX file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'svd-onnx-'));
     const e = await Engine.create({ threads: 1, saveOnnxDir: dir });
