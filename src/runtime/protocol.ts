@@ -20,7 +20,7 @@ export interface InitRequest {
   threads: number;
   cacheSize: number;
   saveOnnxDir?: string;
-  /** ORT's CPU memory arena (keeps freed blocks per session for reuse); off by default to return memory. */
+  /** ORT's CPU memory arena (keeps freed blocks per session for reuse). */
   memoryArena: boolean;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
