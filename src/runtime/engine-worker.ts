@@ -41,14 +41,19 @@ function fromOrt(name: string, t: ort.Tensor): WireTensor {
   return { name, dtype: t.type as DType, shape: [...t.dims], data: t.data as ArrayBufferView };
 }
 
-function sessionOptions(): ort.InferenceSession.SessionOptions {
+/** Cache key of a run's session: the model hash, plus the arena override when there is one. */
+function sessionKey(hash: string, memoryArena?: boolean): string {
+  return memoryArena === undefined ? hash : `${hash}#arena=${memoryArena}`;
+}
+
+function sessionOptions(memoryArena?: boolean): ort.InferenceSession.SessionOptions {
   const c = config!;
   return {
     executionProviders: [c.provider],
     intraOpNumThreads: c.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
-    enableCpuMemArena: c.memoryArena,
+    enableCpuMemArena: memoryArena ?? c.memoryArena,
     logSeverityLevel: 3,
   };
 }
@@ -56,10 +61,11 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
 async function getSession(
   req: RunRequest,
 ): Promise<{ session?: ort.InferenceSession; created: boolean; evicted: string[] }> {
-  const hit = sessions.get(req.hash);
+  const key = sessionKey(req.hash, req.memoryArena);
+  const hit = sessions.get(key);
   if (hit) {
-    sessions.delete(req.hash);
-    sessions.set(req.hash, hit);
+    sessions.delete(key);
+    sessions.set(key, hit);
     return { session: hit, created: false, evicted: [] };
   }
   if (!req.model) return { created: false, evicted: [] };
@@ -67,8 +73,8 @@ async function getSession(
     mkdirSync(config!.saveOnnxDir, { recursive: true });
     writeFileSync(join(config!.saveOnnxDir, `${req.graphName}-${req.hash.slice(0, 12)}.onnx`), req.model);
   }
-  const session = await ort.InferenceSession.create(req.model, sessionOptions());
-  sessions.set(req.hash, session);
+  const session = await ort.InferenceSession.create(req.model, sessionOptions(req.memoryArena));
+  sessions.set(key, session);
   const evicted: string[] = [];
   while (sessions.size > config!.cacheSize) {
     const [oldest, s] = sessions.entries().next().value as [string, ort.InferenceSession];

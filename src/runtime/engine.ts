@@ -66,6 +66,18 @@ export class ResidentTensor {
 
 export type Feed = HostTensor | ResidentTensor;
 
+export interface RunOptions {
+  /**
+   * Overrides the engine's memory arena for this graph's session: off suits a graph with huge activations run a few
+   * times (a full-resolution decoder), whose arena would hold its peak with power-of-two growth on top.
+   */
+  memoryArena?: boolean;
+}
+
+function sessionKey(hash: string, memoryArena?: boolean): string {
+  return memoryArena === undefined ? hash : `${hash}#arena=${memoryArena}`;
+}
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 const WORKER_URL = new URL('./engine-worker-entry.mjs', import.meta.url);
@@ -241,8 +253,12 @@ export class Engine {
   }
 
   /** Runs a graph: `feeds` by input name; weights come from the store. Returns the outputs by name. */
-  async run(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>> {
-    return (await this.exec(graph, feeds, [])).host;
+  async run(
+    graph: Graph,
+    feeds: Readonly<Record<string, Feed>>,
+    opts: RunOptions = {},
+  ): Promise<Record<string, HostTensor>> {
+    return (await this.exec(graph, feeds, [], opts)).host;
   }
 
   /**
@@ -253,14 +269,16 @@ export class Engine {
     graph: Graph,
     feeds: Readonly<Record<string, Feed>>,
     keep: readonly string[],
+    opts: RunOptions = {},
   ): Promise<{ host: Record<string, HostTensor>; resident: Record<string, ResidentTensor> }> {
-    return this.exec(graph, feeds, keep);
+    return this.exec(graph, feeds, keep, opts);
   }
 
   private async exec(
     graph: Graph,
     feeds: Readonly<Record<string, Feed>>,
     keep: readonly string[],
+    opts: RunOptions,
   ): Promise<{ host: Record<string, HostTensor>; resident: Record<string, ResidentTensor> }> {
     const t0 = performance.now();
     const wasLowered = this.lowered.has(graph);
@@ -320,10 +338,12 @@ export class Engine {
           weightNames,
           outputNames,
           keepOutputs,
+          memoryArena: opts.memoryArena,
         },
         wire.filter((w) => w.pooled).map((w) => w.data.buffer as ArrayBuffer),
       )) as RunReply;
-    let reply = await send(!this.workerHas.has(lowered.hash));
+    const key = sessionKey(lowered.hash, opts.memoryArena);
+    let reply = await send(!this.workerHas.has(key));
     if (reply.needModel) {
       // The session was evicted meanwhile (concurrent runs): the worker handed the pooled feeds back untouched.
       let k = 0;
@@ -337,7 +357,7 @@ export class Engine {
     }
     for (const buf of reply.returned) this.feedPool.give(buf);
     for (const h of reply.evicted) this.workerHas.delete(h);
-    this.workerHas.add(lowered.hash);
+    this.workerHas.add(key);
     this.lastTiming = {
       sessionMs: reply.ms.session,
       runMs: reply.ms.run,
@@ -386,7 +406,10 @@ export class Engine {
 
   /** Drops the cached sessions of these graphs now (their memory is returned); they are rebuilt if run again. */
   async release(graphs: readonly Graph[]): Promise<void> {
-    const hashes = graphs.map((g) => this.lowered.get(g)?.hash).filter((h): h is string => h !== undefined);
+    const hashes = graphs
+      .map((g) => this.lowered.get(g)?.hash)
+      .filter((h): h is string => h !== undefined)
+      .flatMap((h) => [h, sessionKey(h, true), sessionKey(h, false)]);
     if (hashes.length === 0) return;
     await this.request({ type: 'release', hashes });
     for (const h of hashes) this.workerHas.delete(h);

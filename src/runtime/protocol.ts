@@ -68,6 +68,8 @@ export interface RunRequest {
   residentFeeds: { name: string; residentId: number }[];
   weightNames: string[];
   outputNames: string[];
+  /** Overrides the engine's memory-arena setting for this graph's session (part of the session's cache key). */
+  memoryArena?: boolean;
   /** Outputs to keep in the worker under these resident ids instead of sending them back. */
   keepOutputs: { name: string; residentId: number }[];
 }

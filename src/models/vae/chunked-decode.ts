@@ -41,6 +41,8 @@ export interface VideoDecodeOptions {
   decodeChunk?: number;
   /** Checkpoint prefix of the decoder weights; default `first_stage_model.decoder`. */
   prefix?: string;
+  /** Engine memory arena for the decoder sessions (the pipeline turns it off at full resolution). */
+  memoryArena?: boolean;
 }
 
 /** Traces and caches one decoder graph per chunk shape; decodes whole latents chunk by chunk. */
@@ -89,7 +91,11 @@ export class VideoDecodeRunner {
         [length, c, h, w],
         data.slice(start * rowSize, (start + length) * rowSize),
       );
-      const out = await this.engine.run(this.graphFor(length, h, w), { z: chunk });
+      const out = await this.engine.run(
+        this.graphFor(length, h, w),
+        { z: chunk },
+        { memoryArena: this.options.memoryArena },
+      );
       parts.push(out.frames);
     }
     return concatRows(parts);
