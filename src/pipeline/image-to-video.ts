@@ -80,6 +80,7 @@ async function conditioning(
   image: HostTensor,
   condFrames: HostTensor,
   p: GenerateParams,
+  memoryArena: boolean,
 ): Promise<{ c: Record<string, HostTensor>; uc: Record<string, HostTensor> }> {
   const T = p.frames;
   const feeds: Record<string, HostTensor> = {
@@ -103,7 +104,7 @@ async function conditioning(
   const keys = graph.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
   await loadWeightsInto(engine, weights, keys);
   const used = Object.fromEntries(Object.keys(inputs).map((k) => [k, feeds[k]]));
-  const c = await engine.run(graph, used);
+  const c = await engine.run(graph, used, { memoryArena });
   await engine.deleteWeights(keys);
   await engine.release([graph]);
   return { c, uc: unconditional(c) };
@@ -160,6 +161,11 @@ export async function imageToVideo(
   checkShape('cond_noise', condNoise, [1, 3, H, W]);
   checkShape('latent_noise', latentNoise, [T, LATENT_CHANNELS, h, w]);
 
+  const plan = planMemory(model, T, H, W, p.decodeChunk, p.splitCfg);
+  for (const n of plan.notes) hooks.onNotice?.(n);
+  p = { ...p, splitCfg: plan.splitCfg };
+  const arena = { memoryArena: plan.memoryArena };
+
   // 2. conditioning: cond_frames = image + cond_aug · noise (torch casts the Python scalar to float32 first)
   const aug = Math.fround(p.condAug);
   const cn = condNoise.data as Float32Array;
@@ -169,7 +175,7 @@ export async function imageToVideo(
     (inputs.image.data as Float32Array).map((v, i) => Math.fround(v + Math.fround(aug * cn[i]))),
   );
   const { c, uc } = await stage('conditioning', () =>
-    conditioning(engine, model, weights, inputs.image, condFrames, p),
+    conditioning(engine, model, weights, inputs.image, condFrames, p, plan.memoryArena),
   );
   if (inter) {
     for (const [k, v] of Object.entries(c)) inter.set(`cond.${k}`, v);
@@ -177,9 +183,6 @@ export async function imageToVideo(
   }
 
   // 3. denoiser on the CFG batch [uncond; cond]: crossattn and concat repeated over the T frames.
-  const plan = planMemory(model, T, H, W, p.decodeChunk, p.splitCfg);
-  for (const n of plan.notes) hooks.onNotice?.(n);
-  p = { ...p, splitCfg: plan.splitCfg };
   const cfg = model.unet;
   const halves = [uc, c];
   const rowsPerCall = p.splitCfg ? T : 2 * T;
@@ -223,13 +226,17 @@ export async function imageToVideo(
       xin.set(concatRows[half].subarray(frame * condRow, (frame + 1) * condRow), r * 2 * condRow + condRow);
     }
     const call = perCall[p.splitCfg ? firstRow / T : 0];
-    const out = await engine.run(graph, {
-      x: new HostTensor('float32', [rows, cfg.inChannels, h, w], xin),
-      timesteps: new HostTensor('float32', [rows], cNoise),
-      context: call.context,
-      ...(call.y ? { y: call.y } : {}),
-      image_only_indicator: call.indicator,
-    });
+    const out = await engine.run(
+      graph,
+      {
+        x: new HostTensor('float32', [rows, cfg.inChannels, h, w], xin),
+        timesteps: new HostTensor('float32', [rows], cNoise),
+        context: call.context,
+        ...(call.y ? { y: call.y } : {}),
+        image_only_indicator: call.indicator,
+      },
+      arena,
+    );
     return out.out.data as Float32Array;
   };
   const vDenoiser = makeVDenoiser<[number]>(network);
@@ -278,7 +285,9 @@ export async function imageToVideo(
   const latents = new HostTensor('float32', [T, LATENT_CHANNELS, h, w], latent);
 
   // 6. decoding in chunks
-  const decoded = await stage('decoding', () => decode(engine, model, weights, latents, p.decodeChunk));
+  const decoded = await stage('decoding', () =>
+    decode(engine, model, weights, latents, p.decodeChunk, plan.memoryArena),
+  );
   const frames = new Float32Array(decoded.data.length);
   const dd = decoded.data as Float32Array;
   for (let i = 0; i < frames.length; i++) {
@@ -295,6 +304,7 @@ async function decode(
   weights: CheckpointSource,
   z: HostTensor<'float32'>,
   chunk: number,
+  memoryArena: boolean,
 ): Promise<HostTensor<'float32'>> {
   const fs = model.firstStage;
   const [n, c, h, w] = z.shape;

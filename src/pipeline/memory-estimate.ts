@@ -17,6 +17,11 @@ const DECODER_BYTES_PER_FRAME_PIXEL = 6_000;
 
 export interface MemoryPlan {
   splitCfg: boolean;
+  /**
+   * Whether the stages may use ORT's memory arena. Off for large runs: an arena keeps its peak, and memory a released
+   * session gave back stayed with the process (glibc), so at full size the decoder ran out of 24 GiB after the UNet.
+   */
+  memoryArena: boolean;
   unetPeakBytes: number;
   decodePeakBytes: number;
   notes: string[];
@@ -58,5 +63,6 @@ export function planMemory(
       `decoding ${Math.min(decodeChunk, frames)} frames per call at ${width}×${height} may need about ${gib(decodePeakBytes)} of ${gib(available)}; --decode-chunk is kept as given because it changes the result — lower it yourself to use less memory`,
     );
   }
-  return { splitCfg: split, unetPeakBytes, decodePeakBytes, notes };
+  const memoryArena = unetPeakBytes + decodePeakBytes < 0.25 * available;
+  return { splitCfg: split, memoryArena, unetPeakBytes, decodePeakBytes, notes };
 }

@@ -12,6 +12,7 @@ const GiB = 2 ** 30;
 test('svd-xt at 576×1024 with 25 frames splits the CFG batch on a 24 GiB machine and warns about decoding', () => {
   const plan = planMemory(svdModelFromSpec(PRESETS['svd-xt']), 25, 576, 1024, 14, false, 24 * GiB);
   assert.equal(plan.splitCfg, true);
+  assert.equal(plan.memoryArena, false);
   assert.match(plan.notes[0], /two UNet calls \(exact\)/);
   assert.ok(plan.notes.some((n) => /--decode-chunk is kept as given/.test(n)));
 });
@@ -22,5 +23,6 @@ test('the tiny model needs neither', () => {
   );
   const plan = planMemory(tiny, 4, 64, 64, 2, false, 24 * GiB);
   assert.equal(plan.splitCfg, false);
+  assert.equal(plan.memoryArena, true);
   assert.deepEqual(plan.notes, []);
 });
