@@ -315,6 +315,7 @@ async function decode(
         config: fs.decoder,
         scaleFactor: model.scaleFactor,
         decodeChunk: chunk,
+        memoryArena,
       });
       const graphs = new Set(
         [Math.min(chunk, n), n % chunk || Math.min(chunk, n)].map((len) => runner.graphFor(len, h, w)),
@@ -347,9 +348,12 @@ async function decode(
       const g = graphFor(len);
       keys = g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
       await loadWeightsInto(engine, weights, keys);
-      const out = await engine.run(g, {
-        z: new HostTensor('float32', [len, c, h, w], data.slice(s * row, (s + len) * row)),
-      });
+      const out = await engine.run(
+        g,
+        { z: new HostTensor('float32', [len, c, h, w], data.slice(s * row, (s + len) * row)) },
+        { memoryArena },
+      );
+      await engine.release([g]);
       parts.push(out.frames.data as Float32Array);
       outShape = out.frames.shape;
     }
