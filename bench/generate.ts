@@ -18,7 +18,7 @@ import { Engine } from '../src/runtime/engine.ts';
 import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import type { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
-import { unitToUint8 } from '../src/video/frames.ts';
+import { unitFramesToVideo } from '../src/video/frames.ts';
 import { loadImageTensor } from '../src/video/image-io.ts';
 import { writeVideo } from '../src/video/writers.ts';
 import type { CheckpointSource } from '../src/weights/index.ts';
@@ -53,15 +53,7 @@ async function runOnce(
     });
     const dir = mkdtempSync(join(tmpdir(), 'svd-bench-'));
     const te = performance.now();
-    const [t, , h, w] = r.frames.shape;
-    const data: Uint8Array[] = [];
-    for (let f = 0; f < t; f++) {
-      const out = new Uint8Array(h * w * 3);
-      for (let c = 0; c < 3; c++)
-        for (let i = 0; i < h * w; i++) out[i * 3 + c] = unitToUint8(r.frames.data[(f * 3 + c) * h * w + i]);
-      data.push(out);
-    }
-    await writeVideo({ width: w, height: h, data }, join(dir, 'out.mp4'), { fps: params.fpsId + 1 });
+    await writeVideo(unitFramesToVideo(r.frames), join(dir, 'out.mp4'), { fps: params.fpsId + 1 });
     const encodeMs = performance.now() - te;
     rmSync(dir, { recursive: true, force: true });
     const total = performance.now() - t0;

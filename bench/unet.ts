@@ -6,6 +6,7 @@
  */
 import { GraphBuilder } from '../src/graph/builder.ts';
 import { countFlops } from '../src/graph/flops.ts';
+import { loadWeightsInto } from '../src/models/load-weights.ts';
 import { PRESETS } from '../src/models/presets.ts';
 import { svdModelFromSpec } from '../src/models/svd-model.ts';
 import { buildVideoUNet } from '../src/models/unet/index.ts';
@@ -14,7 +15,7 @@ import { Engine } from '../src/runtime/engine.ts';
 import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
-import { numel } from '../src/tensor/shape.ts';
+import { randomCheckpoint } from '../src/weights/random-source.ts';
 import { fmtMs, machineLine } from './stats.ts';
 
 function arg(name: string, dflt: number): number {
@@ -54,30 +55,16 @@ export async function benchUnet(threads: number): Promise<void> {
     `svd-xt UNet, ${size}×${size} (latent ${lat}×${lat}), T = ${frames}, batch ${n}; ${(flops / 1e12).toFixed(2)} TFLOP per evaluation`,
   );
 
-  const t0 = performance.now();
   const rng = new Rng(0);
-  const weights: Record<string, HostTensor> = {};
-  let params = 0;
-  for (const [key, shape] of p.tree.shapes) {
-    params += numel(shape);
-    let t: HostTensor<'float32'>;
-    if (key.endsWith('mix_factor') || (shape.length === 1 && key.endsWith('bias')))
-      t = HostTensor.zeros('float32', shape);
-    else if (shape.length === 1) t = new HostTensor('float32', shape, new Float32Array(numel(shape)).fill(1));
-    else {
-      t = rng.randn(key, shape);
-      const std = 1 / Math.sqrt(numel(shape) / shape[0]);
-      for (let i = 0; i < t.data.length; i++) t.data[i] *= std;
-    }
-    weights[key] = t;
-  }
+  const engine = await Engine.create({ threads });
+  const t0 = performance.now();
+  // Weights drawn when loaded (N(0, 1/fan_in), norm scales 1, biases and mix_factor 0), straight into the engine.
+  await loadWeightsInto(engine, randomCheckpoint(p.tree), p.tree.shapes.keys());
   console.log(
-    `weights: ${params.toLocaleString('en')} parameters drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `weights: ${p.tree.count().toLocaleString('en')} parameters drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
-  const engine = await Engine.create({ threads });
   try {
-    await engine.setWeights(weights, { transfer: true });
     const feeds = {
       x: rng.randn('x', [n, cfg.inChannels, lat, lat]),
       timesteps: new HostTensor('float32', [n], new Float32Array(n).fill(Math.fround(0.25 * Math.log(10)))),

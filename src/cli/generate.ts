@@ -13,7 +13,7 @@ import { defaultParams, type GenerateParams } from '../pipeline/params.ts';
 import { Engine } from '../runtime/engine.ts';
 import { memoryFigures } from '../runtime/process-memory.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
-import { unitToUint8, type VideoFrames } from '../video/frames.ts';
+import { unitFramesToVideo } from '../video/frames.ts';
 import { rgbToTensor } from '../video/image-io.ts';
 import { preprocessImage, requiredSizeMultiple } from '../video/preprocess.ts';
 import { writeSidecar } from '../video/sidecar.ts';
@@ -64,22 +64,6 @@ async function readNoise(
   } finally {
     await file.close();
   }
-}
-
-function toVideoFrames(frames: HostTensor<'float32'>): VideoFrames {
-  const [t, , height, width] = frames.shape;
-  const plane = height * width;
-  const src = frames.data;
-  const data: Uint8Array[] = [];
-  for (let f = 0; f < t; f++) {
-    const out = new Uint8Array(plane * 3);
-    for (let c = 0; c < 3; c++) {
-      const from = (f * 3 + c) * plane;
-      for (let i = 0; i < plane; i++) out[i * 3 + c] = unitToUint8(src[from + i]);
-    }
-    data.push(out);
-  }
-  return { width, height, data };
 }
 
 export async function generateCommand(argv: readonly string[]): Promise<number> {
@@ -146,7 +130,7 @@ export async function generateCommand(argv: readonly string[]): Promise<number> 
 
     progress.stage('writing video');
     const fps = args.fps ?? params.fpsId + 1;
-    const written = await writeVideo(toVideoFrames(result.frames), args.out, { fps, signal: controller.signal });
+    const written = await writeVideo(unitFramesToVideo(result.frames), args.out, { fps, signal: controller.signal });
     const mem = memoryFigures();
     const record = {
       tool: 'svd-ts',

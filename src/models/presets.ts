@@ -5,6 +5,8 @@
  * (svd-spec.md §1.1–§1.9). A JSON file in the same structure (`--config`) describes any other size.
  */
 
+import { SVD_UNET_SGM_PARAMS } from './unet/config.ts';
+
 /** Dimensions of the OpenCLIP vision tower (`clip_arch`), as in pipeline-tiny/config.json. */
 export interface ClipArch {
   name: string;
@@ -62,26 +64,8 @@ const ddconfig = (attnType: 'vanilla' | 'vanilla-xformers', video = false): SgmC
   ...(video ? { video_kernel_size: [3, 1, 1] } : {}),
 });
 
-const unetParams = (admInChannels: number): SgmConfig => ({
-  adm_in_channels: admInChannels,
-  num_classes: 'sequential',
-  use_checkpoint: true,
-  in_channels: 8,
-  out_channels: 4,
-  model_channels: 320,
-  attention_resolutions: [4, 2, 1],
-  num_res_blocks: 2,
-  channel_mult: [1, 2, 4, 4],
-  num_head_channels: 64,
-  use_linear_in_transformer: true,
-  transformer_depth: 1,
-  context_dim: 1024,
-  spatial_transformer_attn_type: 'softmax-xformers',
-  extra_ff_mix_layer: true,
-  use_spatial_context: true,
-  merge_strategy: 'learned_with_images',
-  video_kernel_size: [3, 1, 1],
-});
+/** The svd.yaml VideoUNet params with another `adm_in_channels` (sv3d: 256 / 1280). */
+const unetParams = (admInChannels: number): SgmConfig => ({ ...SVD_UNET_SGM_PARAMS, adm_in_channels: admInChannels });
 
 const clipEmbedder = (): SgmConfig => ({
   is_trainable: false,

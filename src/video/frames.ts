@@ -36,6 +36,15 @@ export function unitToUint8(v: number): number {
  * frames [T][H, W, 3].
  */
 export function decodedToFrames(x: HostTensor<'float32'>): VideoFrames {
+  return planarToFrames(x, (v) => unitToUint8(decoderToUnit(v)));
+}
+
+/** Frames already in [0, 1], float32 [T, 3, H, W] (the pipeline's output) → 8-bit frames, truncating as the reference. */
+export function unitFramesToVideo(x: HostTensor<'float32'>): VideoFrames {
+  return planarToFrames(x, unitToUint8);
+}
+
+function planarToFrames(x: HostTensor<'float32'>, toByte: (v: number) => number): VideoFrames {
   const shape = x.shape.length === 5 && x.shape[0] === 1 ? x.shape.slice(1) : x.shape;
   if (shape.length !== 4 || shape[1] !== 3) {
     throw new RangeError(`decoded frames must be float32 [T, 3, H, W], got [${x.shape.join(', ')}]`);
@@ -50,7 +59,7 @@ export function decodedToFrames(x: HostTensor<'float32'>): VideoFrames {
     const out = new Uint8Array(plane * 3);
     for (let c = 0; c < 3; c++) {
       const from = base + c * plane;
-      for (let i = 0; i < plane; i++) out[i * 3 + c] = unitToUint8(decoderToUnit(src[from + i]));
+      for (let i = 0; i < plane; i++) out[i * 3 + c] = toByte(src[from + i]);
     }
     data.push(out);
   }
