@@ -9,9 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { declareModelParams } from '../src/models/declare-params.ts';
+import type { SvdModel } from '../src/models/description.ts';
 import { openModelWeights } from '../src/models/load-weights.ts';
 import { PRESETS } from '../src/models/presets.ts';
-import { declareModelParams, modelSpecFromJson, type SvdModel, svdModelFromSpec } from '../src/models/svd-model.ts';
+import { modelFromReferenceConfig } from '../src/models/reference/model-config.ts';
 import { imageToVideo } from '../src/pipeline/image-to-video.ts';
 import { defaultParams, type GenerateParams } from '../src/pipeline/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
@@ -74,7 +76,7 @@ export async function benchGenerate(threads: number): Promise<void> {
   console.log(`# generate benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
   console.log('| run | total | stages | VmHWM | PSS |');
   console.log('|---|---|---|---|---|');
-  const tiny = svdModelFromSpec(modelSpecFromJson(JSON.parse(readFileSync(`${GOLDEN}config.json`, 'utf8')), 'tiny'));
+  const tiny = modelFromReferenceConfig(JSON.parse(readFileSync(`${GOLDEN}config.json`, 'utf8')), 'tiny');
   const tw = await openModelWeights(`${GOLDEN}checkpoint.safetensors`, tiny);
   const tinyParams = { ...defaultParams(tiny.sampling), frames: 4, steps: 4, decodeChunk: 2, maxCfg: 2.5, minCfg: 1 };
   await runOnce(
@@ -87,7 +89,7 @@ export async function benchGenerate(threads: number): Promise<void> {
   );
   await tw.source.close();
   if (process.argv.includes('--skip-full')) return;
-  const full = svdModelFromSpec(PRESETS['svd-xt']);
+  const full = PRESETS['svd-xt'];
   const weights = randomCheckpoint(declareModelParams(full));
   const image = new Rng(1).rand('image', [1, 3, 576, 1024]);
   for (let i = 0; i < image.data.length; i++) image.data[i] = image.data[i] * 2 - 1;

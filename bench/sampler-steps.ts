@@ -4,21 +4,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SamplerKind } from '../src/diffusion/config.ts';
 import { openModelWeights } from '../src/models/load-weights.ts';
-import { modelSpecFromJson, svdModelFromSpec } from '../src/models/svd-model.ts';
+import { modelFromReferenceConfig } from '../src/models/reference/model-config.ts';
 import { imageToVideo } from '../src/pipeline/image-to-video.ts';
-import { defaultParams, type SamplerKind } from '../src/pipeline/params.ts';
+import { defaultParams } from '../src/pipeline/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
 import { loadImageTensor } from '../src/video/image-io.ts';
-import { loadGolden } from '../test/helpers/golden.ts';
+import { readSafetensors } from './golden-data.ts';
 import { machineLine } from './stats.ts';
 
 const G = fileURLToPath(new URL('../test/fixtures/golden/pipeline-tiny/', import.meta.url));
 
 export async function benchSamplerSteps(threads: number): Promise<void> {
   console.log(`# sampler steps — ${machineLine()}, tiny golden model, 4 frames`);
-  const model = svdModelFromSpec(modelSpecFromJson(JSON.parse(readFileSync(`${G}config.json`, 'utf8')), 'tiny'));
-  const noise = await loadGolden('pipeline-tiny/noise.safetensors');
+  const model = modelFromReferenceConfig(JSON.parse(readFileSync(`${G}config.json`, 'utf8')), 'tiny');
+  const noise = await readSafetensors(`${G}noise.safetensors`);
   const image = await loadImageTensor(`${G}input.png`);
   const engine = await Engine.create({ threads });
   const weights = await openModelWeights(`${G}checkpoint.safetensors`, model);

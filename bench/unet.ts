@@ -8,8 +8,8 @@ import { GraphBuilder } from '../src/graph/builder.ts';
 import { countFlops } from '../src/graph/flops.ts';
 import { loadWeightsInto } from '../src/models/load-weights.ts';
 import { PRESETS } from '../src/models/presets.ts';
-import { svdModelFromSpec } from '../src/models/svd-model.ts';
-import { buildVideoUNet } from '../src/models/unet/index.ts';
+import { svdNetworkGraph, UNET_PREFIX } from '../src/models/svd-network.ts';
+import { declareVideoUNetParams } from '../src/models/unet/index.ts';
 import { Params } from '../src/nn/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
 import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
@@ -30,25 +30,11 @@ export async function benchUnet(threads: number): Promise<void> {
   const videos = 2; // the CFG batch: [uncond; cond]
   const n = videos * frames;
   const lat = size / 8;
-  const model = svdModelFromSpec(PRESETS['svd-xt']);
+  const model = PRESETS['svd-xt'];
   const cfg = model.unet;
 
-  const b = new GraphBuilder('unet');
-  const p = new Params(b).pp('model').pp('diffusion_model');
-  const y = buildVideoUNet(
-    p,
-    {
-      x: b.input('x', [n, cfg.inChannels, lat, lat]),
-      timesteps: b.input('timesteps', [n]),
-      context: b.input('context', [n, 1, cfg.contextDim]),
-      y: b.input('y', [n, cfg.admInChannels!]),
-      imageOnlyIndicator: b.input('image_only_indicator', [videos, frames]),
-    },
-    cfg,
-    frames,
-  );
-  b.output('out', y);
-  const graph = b.build();
+  const graph = svdNetworkGraph(cfg, n, frames, lat, lat);
+  const tree = declareVideoUNetParams(new Params(new GraphBuilder('declare'), UNET_PREFIX), cfg);
   const flops = countFlops(graph);
   console.log(`# unet benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
   console.log(
@@ -59,14 +45,15 @@ export async function benchUnet(threads: number): Promise<void> {
   const engine = await Engine.create({ threads });
   const t0 = performance.now();
   // Weights drawn when loaded (N(0, 1/fan_in), norm scales 1, biases and mix_factor 0), straight into the engine.
-  await loadWeightsInto(engine, randomCheckpoint(p.tree), p.tree.shapes.keys());
+  await loadWeightsInto(engine, randomCheckpoint(tree), tree.shapes.keys());
   console.log(
-    `weights: ${p.tree.count().toLocaleString('en')} parameters drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `weights: ${tree.count().toLocaleString('en')} parameters drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
   try {
     const feeds = {
-      x: rng.randn('x', [n, cfg.inChannels, lat, lat]),
+      x: rng.randn('x', [n, cfg.outChannels, lat, lat]),
+      concat: rng.randn('concat', [n, cfg.inChannels - cfg.outChannels, lat, lat]),
       timesteps: new HostTensor('float32', [n], new Float32Array(n).fill(Math.fround(0.25 * Math.log(10)))),
       context: rng.randn('context', [n, 1, cfg.contextDim]),
       y: rng.randn('y', [n, cfg.admInChannels!]),

@@ -1,22 +1,24 @@
 /**
  * `svd convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]`: converts an SVD
- * checkpoint between the sgm single file and a diffusers folder (see `src/weights/checkpoint-convert.ts`).
- * Exit codes: 0 done, 1 failure (unreadable input, key mismatch, output exists, …), 2 bad usage, 130 interrupted.
+ * checkpoint between the sgm single file and a diffusers folder (see `src/models/checkpoint-convert.ts`). The model is
+ * `--config` (read by the same adapter as `svd generate --config`), else the svd preset for an sgm input and the
+ * folder's own configs for a diffusers input.
+ * Exit codes: 0 done, 1 failure (unreadable input, bad config, key mismatch, output exists, …), 2 bad usage,
+ * 130 interrupted.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type CheckpointSource, openCheckpoint } from '../weights/checkpoint.ts';
-import { CheckpointError } from '../weights/checkpoint-check.ts';
 import {
   assertOutputFree,
   type ConvertDtype,
   type ConvertProgress,
   type ConvertTarget,
   convertCheckpoint,
-} from '../weights/checkpoint-convert.ts';
+} from '../models/checkpoint-convert.ts';
+import { ModelConfigError } from '../models/reference/errors.ts';
+import { loadModelConfig } from '../models/reference/model-config.ts';
+import { type CheckpointSource, openCheckpoint } from '../weights/checkpoint.ts';
+import { CheckpointError } from '../weights/checkpoint-check.ts';
 import { CheckpointFormatError } from '../weights/checkpoint-errors.ts';
-import type { SvdCheckpointConfig } from '../weights/layouts/model-config.ts';
-import { checkpointConfigFromReference } from '../weights/layouts/reference-config.ts';
 import { SafetensorsError } from '../weights/safetensors-errors.ts';
 
 export const CONVERT_USAGE = `usage: svd convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
@@ -26,7 +28,8 @@ export const CONVERT_USAGE = `usage: svd convert IN OUT [--to diffusers|sgm] [--
   --to            output layout (default: the other one)
   --dtype         cast floating-point tensors (default: keep the stored dtypes)
   --config JSON   model config file: { "engine_config": <sgm YAML model: section>, "clip_arch": <ViT dims> }
-                  (default: the released SVD config for an sgm input, the folder's configs for a diffusers input)`;
+                  (as svd generate --config; default: the svd preset for an sgm input, the folder's configs for a
+                  diffusers input)`;
 
 const TARGETS: readonly ConvertTarget[] = ['diffusers', 'sgm'];
 const DTYPES: readonly ConvertDtype[] = ['float32', 'float16', 'bfloat16'];
@@ -73,7 +76,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   let source: CheckpointSource | undefined;
   try {
-    const config = values.config === undefined ? undefined : await loadConfig(values.config);
+    const model = values.config === undefined ? undefined : loadModelConfig(values.config);
     await assertOutputFree(output);
     source = await openCheckpoint(input);
     const opened = source;
@@ -91,7 +94,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
     const result = await convertCheckpoint(source, output, {
       to,
       dtype,
-      config,
+      model,
       configLabel: values.config,
       onNotice: (line) => {
         announce();
@@ -116,6 +119,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
     if (
       err instanceof CheckpointFormatError ||
       err instanceof CheckpointError ||
+      err instanceof ModelConfigError ||
       err instanceof SafetensorsError ||
       err instanceof RangeError
     ) {
@@ -128,26 +132,6 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await source?.close().catch(() => {});
   }
-}
-
-/** Reads `--config`: a JSON file path, or inline JSON when the value starts with `{`. */
-async function loadConfig(value: string): Promise<SvdCheckpointConfig> {
-  let text = value;
-  if (!value.trimStart().startsWith('{')) {
-    try {
-      text = await readFile(value, 'utf8');
-    } catch (err) {
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new CheckpointFormatError(value, 'bad-config', missing ? 'no such config file' : String(err));
-    }
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointFormatError(value, 'bad-config', `not valid JSON (${(err as Error).message})`);
-  }
-  return checkpointConfigFromReference(json, value.trimStart().startsWith('{') ? '--config' : value);
 }
 
 /** Prints a progress line when a new file starts, then at most every 2 s, and when everything is written. */

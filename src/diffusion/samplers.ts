@@ -27,6 +27,15 @@ export interface StepInfo {
   x: Float32Array;
   /** The denoised estimate the step used (for Heun, the first of its two evaluations). */
   denoised: Float32Array;
+  /**
+   * Euler and Heun: the latent the denoiser was evaluated at, x̂ = x + ε·s_noise·√(σ̂² − σ²) after the churn noise
+   * (the previous step's x when γ = 0).
+   */
+  xHat?: Float32Array;
+  /** Heun, on a step with a second evaluation: the Euler predictor x̂ + (σ_{i+1} − σ̂)·d, its input. */
+  xEuler?: Float32Array;
+  /** Heun, on a step with a second evaluation: the denoised estimate D(x_euler, σ_{i+1}). */
+  denoised2?: Float32Array;
 }
 
 export interface SamplerOptions {
@@ -132,18 +141,21 @@ async function sampleEdm(
       d[j] = f32(x[j] - denoised[j]) / sigmaHat;
       euler[j] = x[j] + f32(dt * d[j]);
     }
+    const xHat = x;
     let next = euler;
+    let denoised2: Float32Array | undefined;
     if (heun && !allZero(sigmaNext, rows) && sigmaNext > 0) {
-      const denoisedNext = await denoise(denoiser, euler, sigmaNext, rows, signal);
+      denoised2 = await denoise(denoiser, euler, sigmaNext, rows, signal);
       next = new Float32Array(x.length);
       for (let j = 0; j < x.length; j++) {
-        const dNext = f32(f32(euler[j] - denoisedNext[j]) / sigmaNext);
+        const dNext = f32(f32(euler[j] - denoised2[j]) / sigmaNext);
         const dMean = f32(f32(d[j] + dNext) / 2);
         next[j] = x[j] + f32(dMean * dt);
       }
     }
     x = next;
-    await onStep?.({ i, n, sigma, sigmaHat, sigmaNext, x, denoised });
+    const second = denoised2 ? { xEuler: euler, denoised2 } : {};
+    await onStep?.({ i, n, sigma, sigmaHat, sigmaNext, x, denoised, xHat, ...second });
   }
   return x;
 }

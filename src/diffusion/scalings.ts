@@ -2,11 +2,32 @@
  * Denoiser preconditioning: sgm `sgm/modules/diffusionmodules/denoiser_scaling.py`. For a noise level σ (one per
  * sample) a scaling gives the factors of `D(x, σ) = F(c_in·x, c_noise)·c_out + x·c_skip`.
  *
- * Everything is float32 in the reference's operation order (σ is a float32 tensor, Python-float constants are rounded
+ * Each scaling exists once, in two forms side by side: the host form (Float32Arrays, used by the samplers through
+ * `makeVDenoiser`) and the graph form (SymTensors, used by the training loss and any graph that wraps the network),
+ * selected by one descriptor, `ScalingConfig`.
+ *
+ * Host forms are float32 in the reference's operation order (σ is a float32 tensor, Python-float constants are rounded
  * to float32 by each op). Two torch details matter: `a / tensor` with a Python float `a` is `tensor.reciprocal() * a`
- * (`Tensor.__rtruediv__`), and `tensor ** 0.5` is `sqrt` (no reciprocal square root).
+ * (`Tensor.__rtruediv__`), and `tensor ** 0.5` is `sqrt` (no reciprocal square root). Graph forms apply the same
+ * formulas in the same order, each op rounding in the graph's dtype.
  */
+import type { SymTensor } from '../graph/builder.ts';
+import * as op from '../graph/ops/index.ts';
 import { f32 } from './float32.ts';
+
+/** The preconditioning of a denoiser (sgm `denoiser_config.params.scaling_config`). */
+export type ScalingConfig =
+  /** `VScalingWithEDMcNoise`: SVD's. */
+  | { kind: 'v-edm-c-noise' }
+  /** `EDMScaling(sigma_data)` (sgm default σ_d = 0.5). */
+  | { kind: 'edm'; sigmaData: number };
+
+export type ScalingKind = ScalingConfig['kind'];
+
+export const SCALING_KINDS: readonly ScalingKind[] = ['v-edm-c-noise', 'edm'];
+
+/** SVD's scaling (`VScalingWithEDMcNoise`), the default everywhere. */
+export const SVD_SCALING: ScalingConfig = Object.freeze({ kind: 'v-edm-c-noise' });
 
 /** The four per-sample factors, each [N]. */
 export interface Scalings {
@@ -17,7 +38,20 @@ export interface Scalings {
   cNoise: Float32Array;
 }
 
+/** Host form: one σ per sample → the factors. */
 export type Scaling = (sigma: ArrayLike<number>) => Scalings;
+
+/** The four factors as graph values, each with the shape of σ (e.g. [N, 1, 1, 1] to broadcast over x). */
+export interface SymScalings {
+  cSkip: SymTensor;
+  cOut: SymTensor;
+  cIn: SymTensor;
+  /** The network's noise input (reshape to [N] before feeding it). */
+  cNoise: SymTensor;
+}
+
+/** Graph form: σ (any shape, typically [N, 1, …]) → the factors, elementwise. */
+export type GraphScaling = (sigma: SymTensor) => SymScalings;
 
 function allocate(n: number): Scalings {
   return {
@@ -32,6 +66,12 @@ function allocate(n: number): Scalings {
 function edmCNoise(s: number): number {
   return f32(0.25 * f32(Math.log(s)));
 }
+
+function edmCNoiseGraph(sigma: SymTensor): SymTensor {
+  return op.mul(op.log(sigma), 0.25);
+}
+
+// --- VScalingWithEDMcNoise ------------------------------------------------------------------------------------------
 
 /**
  * `VScalingWithEDMcNoise` (SVD's denoiser): v-prediction with unit data variance,
@@ -51,6 +91,20 @@ export function vScalingEdmCNoise(sigma: ArrayLike<number>): Scalings {
   return out;
 }
 
+/** Graph form of `vScalingEdmCNoise`. */
+export function vScalingEdmCNoiseGraph(sigma: SymTensor): SymScalings {
+  const v = op.add(op.mul(sigma, sigma), 1);
+  const root = op.sqrt(v);
+  return {
+    cSkip: op.div(1, v),
+    cOut: op.div(op.neg(sigma), root),
+    cIn: op.div(1, root),
+    cNoise: edmCNoiseGraph(sigma),
+  };
+}
+
+// --- EDMScaling -----------------------------------------------------------------------------------------------------
+
 /**
  * `EDMScaling(sigma_data)` (Karras et al. 2022, Table 1): `c_skip = σ_d²/(σ²+σ_d²)`, `c_out = σ·σ_d/√(σ²+σ_d²)`,
  * `c_in = 1/√(σ²+σ_d²)`, `c_noise = 0.25·ln σ`.
@@ -69,4 +123,39 @@ export function edmScaling(sigma: ArrayLike<number>, sigmaData = 0.5): Scalings 
     out.cNoise[i] = edmCNoise(s);
   }
   return out;
+}
+
+/** Graph form of `edmScaling`. */
+export function edmScalingGraph(sigma: SymTensor, sigmaData = 0.5): SymScalings {
+  const sd2 = sigmaData ** 2;
+  const v = op.add(op.mul(sigma, sigma), sd2);
+  const root = op.sqrt(v);
+  return {
+    cSkip: op.mul(op.div(1, v), sd2),
+    cOut: op.div(op.mul(sigma, sigmaData), root),
+    cIn: op.div(1, root),
+    cNoise: edmCNoiseGraph(sigma),
+  };
+}
+
+// --- The descriptor -------------------------------------------------------------------------------------------------
+
+/** The host form of a scaling. */
+export function hostScaling(config: ScalingConfig): Scaling {
+  switch (config.kind) {
+    case 'v-edm-c-noise':
+      return vScalingEdmCNoise;
+    case 'edm':
+      return (sigma) => edmScaling(sigma, config.sigmaData);
+  }
+}
+
+/** The graph form of a scaling. */
+export function graphScaling(config: ScalingConfig): GraphScaling {
+  switch (config.kind) {
+    case 'v-edm-c-noise':
+      return vScalingEdmCNoiseGraph;
+    case 'edm':
+      return (sigma) => edmScalingGraph(sigma, config.sigmaData);
+  }
 }

@@ -1,14 +1,15 @@
 /**
  * Loading a model's weights strictly: the checkpoint (sgm single file or diffusers folder, any of fp32/fp16/bf16) must
  * hold exactly the keys and shapes the model declares, apart from the groups the reference also ignores (open_clip
- * text-tower leftovers, `first_stage_model.encoder`, the conditioning autoencoder's decoder); otherwise a
- * CheckpointError lists the missing, unexpected and wrong-shape keys. Tensors are read lazily, one at a time, upcast
- * to float32 and moved into the engine's weight store without a copy.
+ * text-tower leftovers, `first_stage_model.encoder`, the conditioning autoencoder's decoder — placed by the model's
+ * embedder indices); otherwise a CheckpointError lists the missing, unexpected and wrong-shape keys. Tensors are read
+ * lazily, one at a time, upcast to float32 and moved into the engine's weight store without a copy.
  */
 import type { ParamTree } from '../nn/params.ts';
 import type { Engine } from '../runtime/engine.ts';
-import { type CheckpointSource, checkKeys, DEFAULT_IGNORE, openCheckpoint } from '../weights/index.ts';
-import { declareModelParams, type SvdModel } from './svd-model.ts';
+import { type CheckpointSource, checkKeys, openCheckpoint } from '../weights/index.ts';
+import { declareModelParams, inferenceIgnoreGroups } from './declare-params.ts';
+import type { SvdModel } from './description.ts';
 
 export interface ModelWeights {
   source: CheckpointSource;
@@ -25,7 +26,7 @@ export async function openModelWeights(
   const source = await openCheckpoint(path);
   try {
     const tree = declareModelParams(model);
-    checkKeys(source.entries(), tree, { ignore: DEFAULT_IGNORE, onNotice: opts.onNotice, label: path });
+    checkKeys(source.entries(), tree, { ignore: inferenceIgnoreGroups(model), onNotice: opts.onNotice, label: path });
     return { source, tree };
   } catch (e) {
     await source.close();

@@ -6,7 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { GraphBuilder } from '../graph/builder.ts';
-import type { SvdModel } from '../models/svd-model.ts';
+import type { SvdModel } from '../models/description.ts';
 import { declareVideoUNetParams } from '../models/unet/index.ts';
 import { Params } from '../nn/params.ts';
 
@@ -48,7 +48,7 @@ export function planMemory(
   if (!split && unetPeak(2 * frames) > 0.8 * available && unetPeak(frames) <= unetPeak(2 * frames)) {
     split = true;
     notes.push(
-      `running the unconditional and conditional halves as two UNet calls (exact) to fit memory: one call of ${2 * frames} rows would need about ${gib(unetPeak(2 * frames))} of ${gib(available)}`,
+      `running the unconditional and conditional halves as two UNet calls (the same video up to float32 rounding) to fit memory: one call of ${2 * frames} rows would need about ${gib(unetPeak(2 * frames))} of ${gib(available)}`,
     );
   }
   const unetPeakBytes = unetPeak(split ? frames : 2 * frames);

@@ -1,8 +1,6 @@
-/** Parameters of one image-to-video generation, with the released models' defaults from the preset. */
-import type { SamplingDefaults } from '../models/presets.ts';
-
-export type GuiderKind = 'linear' | 'triangle' | 'vanilla';
-export type SamplerKind = 'euler' | 'heun' | 'dpmpp-2m';
+/** Parameters of one image-to-video generation, with the model's defaults (its preset or config). */
+import type { GuiderKind, SamplerKind } from '../diffusion/config.ts';
+import type { SamplingDefaults } from '../models/description.ts';
 
 export interface GenerateParams {
   frames: number;
@@ -23,6 +21,11 @@ export interface GenerateParams {
   sigmaMin: number;
   sigmaMax: number;
   rho: number;
+  /** EDM stochastic churn (Euler and Heun; 0 = off, the reference's default). */
+  sChurn: number;
+  sTmin: number;
+  sTmax: number;
+  sNoise: number;
 }
 
 export function defaultParams(s: SamplingDefaults): GenerateParams {
@@ -42,5 +45,9 @@ export function defaultParams(s: SamplingDefaults): GenerateParams {
     sigmaMin: s.sigmaMin,
     sigmaMax: s.sigmaMax,
     rho: s.rho,
+    sChurn: 0,
+    sTmin: 0,
+    sTmax: Number.POSITIVE_INFINITY,
+    sNoise: 1,
   };
 }

@@ -66,6 +66,11 @@ export class ResidentTensor {
 
 export type Feed = HostTensor | ResidentTensor;
 
+/** Anything that runs a graph on feeds: the Engine, or a pipeline stage that adds its own run options. */
+export interface GraphRunner {
+  run(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>>;
+}
+
 export interface RunOptions {
   /**
    * Overrides the engine's memory arena for this graph's session: off suits a graph with huge activations run a few

@@ -31,7 +31,7 @@ export function checkProviderInstalled(provider: Provider): void {
   }
   if (provider === 'cuda' && !existsSync(join(ortBinaryDir(), 'libonnxruntime_providers_cuda.so'))) {
     throw new ProviderUnavailableError(
-      'execution provider "cuda" is not installed: reinstall onnxruntime-node with `npm install --onnxruntime-node-install=cuda12` on a machine with network access and CUDA 12',
+      'execution provider "cuda" is not installed: fetch the CUDA 12 binaries of onnxruntime-node with `npm run install-cuda` on a machine with network access and CUDA 12',
     );
   }
 }

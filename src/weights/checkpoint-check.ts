@@ -1,10 +1,11 @@
 /**
  * Strict checkpoint loading: the checkpoint's keys and shapes must be exactly the ones the model declares (its
- * `ParamTree`, or any `Map<key, shape>`), except for the keys the reference itself ignores at inference
- * (`DEFAULT_IGNORE`): those are skipped with one notice line per group.
+ * `ParamTree`, or any `Map<key, shape>`), except for the key groups the caller says to skip (for a model, the groups
+ * the reference itself ignores at inference: `inferenceIgnoreGroups(model)` in `src/models/declare-params.ts`); those
+ * are skipped with one notice line per group. With no `ignore` option every key is checked.
  *
  * ```ts
- * checkKeys(ckpt.entries(), unetParams.tree, { onNotice: (line) => console.error(line) });
+ * checkKeys(ckpt.entries(), tree, { ignore: inferenceIgnoreGroups(model), onNotice: (line) => console.error(line) });
  * // CheckpointError: checkpoint does not match the model: 1 missing (model.diffusion_model.out.2.bias); …
  * ```
  */
@@ -19,33 +20,10 @@ export interface IgnoreGroup {
   readonly patterns: readonly string[];
 }
 
-/** The keys the reference also ignores when it loads a checkpoint for inference. */
-export const DEFAULT_IGNORE: readonly IgnoreGroup[] = Object.freeze([
-  {
-    reason:
-      'open_clip text-tower leftovers (sgm deletes only the text transformer; the image embedder never uses them)',
-    patterns: [
-      'conditioner.embedders.0.open_clip.model.token_embedding',
-      'conditioner.embedders.0.open_clip.model.positional_embedding',
-      'conditioner.embedders.0.open_clip.model.ln_final',
-      'conditioner.embedders.0.open_clip.model.text_projection',
-      'conditioner.embedders.0.open_clip.model.logit_scale',
-    ],
-  },
-  {
-    reason: 'first-stage encoder (inference encodes the conditioning frame with conditioner.embedders.3)',
-    patterns: ['first_stage_model.encoder'],
-  },
-  {
-    reason: 'conditioning autoencoder decoder and post_quant_conv (AutoencoderKLModeOnly builds them but only encodes)',
-    patterns: ['conditioner.embedders.3.encoder.decoder', 'conditioner.embedders.3.encoder.post_quant_conv'],
-  },
-]);
-
 export interface CheckKeysOptions {
-  /** Keys to skip: groups, or bare patterns (one group each). Default `DEFAULT_IGNORE`; `[]` checks every key. */
+  /** Keys to skip: groups, or bare patterns (one group each). Default: none (every key is checked). */
   readonly ignore?: readonly (IgnoreGroup | string)[];
-  /** Receives one line per ignore group that skipped at least one key. */
+  /** Receives one line per ignore group that skipped at least one key (count, the keys' common prefix, reason). */
   readonly onNotice?: (line: string) => void;
   /** Names the checkpoint in the error message. */
   readonly label?: string;
@@ -124,6 +102,18 @@ export function ignoreMatcher(pattern: string): (key: string) => boolean {
   return (key) => key === stem || key.startsWith(`${stem}.`);
 }
 
+/** The longest module path (whole `.` segments) that every key lies strictly inside; '' when none. */
+function commonModulePrefix(keys: readonly string[]): string {
+  let common = keys[0].split('.').slice(0, -1);
+  for (const key of keys) {
+    const parts = key.split('.').slice(0, -1);
+    let n = 0;
+    while (n < common.length && n < parts.length && common[n] === parts[n]) n++;
+    common = common.slice(0, n);
+  }
+  return common.join('.');
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -141,7 +131,7 @@ export function checkKeys(
   options: CheckKeysOptions = {},
 ): CheckKeysResult {
   const want: ReadonlyMap<string, Shape> = expected instanceof Map ? expected : (expected as ParamTree).shapes;
-  const groups = (options.ignore ?? DEFAULT_IGNORE).map((g) =>
+  const groups = (options.ignore ?? []).map((g) =>
     typeof g === 'string' ? { reason: `ignored pattern ${g}`, patterns: [g] } : g,
   );
   const matchers = groups.map((g) => g.patterns.map(ignoreMatcher));
@@ -170,7 +160,11 @@ export function checkKeys(
 
   for (const { reason } of groups) {
     const keys = ignored.get(reason);
-    if (keys) options.onNotice?.(`ignoring ${keys.length} checkpoint key${keys.length === 1 ? '' : 's'}: ${reason}`);
+    if (!keys) continue;
+    const under = commonModulePrefix(keys);
+    options.onNotice?.(
+      `ignoring ${keys.length} checkpoint key${keys.length === 1 ? '' : 's'}${under ? ` under ${under}` : ''}: ${reason}`,
+    );
   }
   if (missing.length + unexpected.length + wrongShape.length > 0) {
     throw new CheckpointError(missing, unexpected, wrongShape, options);

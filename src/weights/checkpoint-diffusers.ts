@@ -3,7 +3,9 @@
  * and their weights (`diffusion_pytorch_model.safetensors` / `model.safetensors`, or the `.fp16` variant, or a
  * sharded `*.safetensors.index.json`); `sgm_extra.safetensors` at the top, when present, holds the sgm tensors
  * diffusers has no place for, under their sgm names. The key rules come from `layouts/diffusers-layout.ts` with the
- * block structure read from the configs. Opening reads headers and configs only; `read` reads the parts of one tensor.
+ * block structure read from the configs and the SVD prefixes (a diffusers SVD folder has SVD's conditioner order).
+ * The configs are exposed as read (`configs`); what model they describe is for `src/models/diffusers-config.ts`.
+ * Opening reads headers and configs only; `read` reads the parts of one tensor.
  *
  * diffusers keys no rule maps are presented under `diffusers:<component>/<key>`, so a strict check reports them as
  * unexpected; transformers' derived `position_ids` buffer is skipped (listed in `skipped`).
@@ -13,20 +15,19 @@ import { join } from 'node:path';
 import type { HostTensor } from '../tensor/host-tensor.ts';
 import { CheckpointFormatError } from './checkpoint-errors.ts';
 import { openSafetensors, unknownKey } from './checkpoint-sgm.ts';
-import { type CheckpointEntry, type CheckpointSource, widenToFloat32 } from './checkpoint-source.ts';
+import { type CheckpointEntry, type CheckpointSource, pathExists, widenToFloat32 } from './checkpoint-source.ts';
 import { COPY, fromTargetParts, type KeyTransform, partCount, sourceShape } from './key-maps/transforms.ts';
-import { checkpointConfigFromDiffusers, type DiffusersConfigs, type JsonObject } from './layouts/diffusers-configs.ts';
+import type { DiffusersConfigs, JsonObject } from './layouts/diffusers-config-json.ts';
 import {
   DIFFUSERS_COMPONENTS,
   DIFFUSERS_WEIGHTS_BASE,
   type DiffusersComponent,
   type DiffusersKeyLayout,
   diffusersKeyToSgm,
-  keyLayoutFromConfig,
+  keyLayoutFromDiffusersConfigs,
   SGM_EXTRA_FILE,
   SGM_METADATA_KEY,
 } from './layouts/diffusers-layout.ts';
-import type { SvdCheckpointConfig } from './layouts/model-config.ts';
 import type { SafetensorsFile } from './safetensors-reader.ts';
 
 /** Prefix of the names under which unmapped diffusers tensors are presented. */
@@ -52,8 +53,7 @@ export class DiffusersFolderSource implements CheckpointSource {
     readonly path: string,
     /** The three `config.json` objects as read. */
     readonly configs: DiffusersConfigs,
-    /** The checkpoint config derived from them (text leftovers unknown). */
-    readonly config: SvdCheckpointConfig,
+    /** The key layout derived from their block structure (SVD prefixes). */
     readonly keyLayout: DiffusersKeyLayout,
     readonly metadata: Readonly<Record<string, string>>,
     /** diffusers keys that hold derived buffers, not parameters (`image_encoder/…position_ids`), not presented. */
@@ -78,8 +78,7 @@ export class DiffusersFolderSource implements CheckpointSource {
       vae: await readConfig(path, 'vae'),
       image_encoder: await readConfig(path, 'image_encoder'),
     };
-    const config = checkpointConfigFromDiffusers(configs, path);
-    const keyLayout = keyLayoutFromConfig(config);
+    const keyLayout = keyLayoutFromDiffusersConfigs(configs, path);
     const files: SafetensorsFile[] = [];
     try {
       const groups = new Map<string, Group>();
@@ -99,7 +98,7 @@ export class DiffusersFolderSource implements CheckpointSource {
       }
       let metadata: Record<string, string> = {};
       const extraPath = join(path, SGM_EXTRA_FILE);
-      if (await exists(extraPath)) {
+      if (await pathExists(extraPath)) {
         const extra = await openSafetensors(extraPath);
         files.push(extra);
         for (const name of extra.names()) addPart(groups, name, COPY, 0, { file: extra, name }, SGM_EXTRA_FILE, path);
@@ -107,7 +106,7 @@ export class DiffusersFolderSource implements CheckpointSource {
       }
       const entryMap = new Map<string, CheckpointEntry>();
       for (const [key, group] of groups) entryMap.set(key, describeGroup(path, key, group));
-      return new DiffusersFolderSource(path, configs, config, keyLayout, metadata, skipped, groups, entryMap, files);
+      return new DiffusersFolderSource(path, configs, keyLayout, metadata, skipped, groups, entryMap, files);
     } catch (err) {
       for (const f of files) await f.close().catch(() => {});
       throw err;
@@ -223,12 +222,12 @@ async function weightFiles(folder: string, component: DiffusersComponent): Promi
   const base = DIFFUSERS_WEIGHTS_BASE[component];
   for (const variant of ['', '.fp16']) {
     const single = join(dir, `${base}${variant}.safetensors`);
-    if (await exists(single)) return [single];
+    if (await pathExists(single)) return [single];
     const index = join(dir, `${base}${variant}.safetensors.index.json`);
-    if (await exists(index)) return shardFiles(index, dir);
+    if (await pathExists(index)) return shardFiles(index, dir);
   }
   const bin = join(dir, `${base}.bin`);
-  const hint = (await exists(bin))
+  const hint = (await pathExists(bin))
     ? ` (only ${base}.bin, PyTorch pickle weights, which this project does not read)`
     : '';
   throw new CheckpointFormatError(dir, 'not-found', `no ${base}.safetensors${hint}`);
@@ -258,15 +257,6 @@ function parseSgmMetadata(text: string | undefined): Record<string, string> {
     return out;
   } catch {
     return {};
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,4 +1,5 @@
-/** The interface every checkpoint layout presents (see `checkpoint.ts`). */
+/** The interface every checkpoint layout presents (see `checkpoint.ts`), and small helpers its readers share. */
+import { stat } from 'node:fs/promises';
 import type { DType } from '../tensor/dtype.ts';
 import { toFloat32 } from '../tensor/half.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
@@ -38,4 +39,14 @@ export interface CheckpointSource {
 /** A tensor as float32 when it is floating point, else unchanged. */
 export function widenToFloat32(t: HostTensor): HostTensor {
   return t.dtype === 'float16' || t.dtype === 'bfloat16' ? toFloat32(t) : t;
+}
+
+/** Whether anything exists at `path` (file or folder). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -97,6 +97,43 @@ describe('svd convert', () => {
     );
   });
 
+  test('a config the adapter cannot read exits 1 with one line naming the JSON path; --config follows the model', async () => {
+    const badJson = join(dir, 'bad.json');
+    await writeFile(badJson, '{ "engine_config": ');
+    const sv3d = `${GOLDEN_DIR}pipeline-sv3d-u-tiny/`;
+    const [inline, notJson, sv3dAsSvd, sv3dOwn] = await Promise.all([
+      svd('convert', CKPT, join(dir, 'out-e'), '--config', '{"engine_config": {"target": "x"}}'),
+      svd('convert', CKPT, join(dir, 'out-f'), '--config', badJson),
+      svd('convert', `${sv3d}checkpoint.safetensors`, join(dir, 'out-g'), '--config', `${TINY}config.json`),
+      svd(
+        'convert',
+        `${sv3d}checkpoint.safetensors`,
+        join(dir, 'sv3d.safetensors'),
+        '--to',
+        'sgm',
+        '--config',
+        `${sv3d}config.json`,
+      ),
+    ]);
+    assert.equal(inline.status, 1);
+    assert.equal(inline.stderr.trim().split('\n').length, 1);
+    assert.equal(
+      reason(inline),
+      'svd convert: --config: engine_config.target must be sgm.models.diffusion.DiffusionEngine, got "x"',
+    );
+    assert.equal(notJson.status, 1);
+    assert.match(reason(notJson), /^svd convert: .*bad\.json: not valid JSON/);
+    assert.equal(sv3dAsSvd.status, 1);
+    assert.match(reason(sv3dAsSvd), /pipeline-tiny\/config\.json\): checkpoint does not match the model: \d+ missing/);
+    assert.equal(sv3dOwn.status, 0, sv3dOwn.stderr);
+    assert.match(sv3dOwn.stdout, /wrote .*sv3d\.safetensors \(569 tensors/);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('out-')),
+      [],
+      'nothing written',
+    );
+  });
+
   test('converts the tiny checkpoint both ways with progress lines; an existing output exits 1', async () => {
     const folder = join(dir, 'tiny-diffusers');
     const back = join(dir, 'tiny-back.safetensors');

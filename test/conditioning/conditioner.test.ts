@@ -5,18 +5,21 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { buildConditioner, unconditional } from '../../src/conditioning/conditioner.ts';
-import { embeddersFromSgm } from '../../src/conditioning/conditioner-config.ts';
+import { augmentCondFrames, imageToVideoBatch } from '../../src/conditioning/image-to-video-batch.ts';
+import { unconditional } from '../../src/conditioning/unconditional.ts';
 import { GraphBuilder, type SymTensor } from '../../src/graph/builder.ts';
 import { clipVisionConfigFromArch } from '../../src/models/clip/config.ts';
+import { buildConditioner } from '../../src/models/conditioner/conditioner.ts';
+import { embeddersFromSgm } from '../../src/models/reference/conditioner.ts';
 import { Params } from '../../src/nn/params.ts';
 import type { Engine } from '../../src/runtime/engine.ts';
-import { HostTensor } from '../../src/tensor/host-tensor.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { loadImageTensor } from '../../src/video/image-io.ts';
 import { SafetensorsFile } from '../../src/weights/index.ts';
 import { assertClose } from '../helpers/compare.ts';
 import { createTestEngine } from '../helpers/engine.ts';
 import { GOLDEN_DIR, loadGolden } from '../helpers/golden.ts';
+import { PARITY } from '../helpers/parity-bounds.ts';
 
 let engine: Engine;
 before(async () => {
@@ -46,22 +49,20 @@ test('pipeline-tiny conditioner outputs c and uc from input.png', async () => {
   const image = await loadImageTensor(`${GOLDEN_DIR}pipeline-tiny/input.png`);
   assertClose(image, run.get('input.image')!, 0, 'input.image');
   // cond_frames = image + cond_aug · noise (float32, as torch)
-  const condAug = 0.02;
-  const cn = noise.get('cond_noise')!.data as Float32Array;
-  const condFrames = new HostTensor(
-    'float32',
-    image.shape,
-    image.data.map((v, i) => Math.fround(v + Math.fround(Math.fround(condAug) * cn[i]))),
-  );
+  const condFrames = augmentCondFrames(image, noise.get('cond_noise')!, 0.02);
   assertClose(condFrames, run.get('cond_frames')!, 0, 'cond_frames');
 
-  const feeds: Record<string, HostTensor> = {
-    cond_frames_without_noise: image,
-    cond_frames: condFrames,
-    fps_id: run.get('batch.fps_id')!,
-    motion_bucket_id: run.get('batch.motion_bucket_id')!,
-    cond_aug: run.get('batch.cond_aug')!,
-  };
+  const feeds = imageToVideoBatch(embedders, image, noise.get('cond_noise')!, {
+    frames: 4,
+    fpsId: 6,
+    motionBucketId: 127,
+    condAug: 0.02,
+  });
+  for (const k of ['fps_id', 'motion_bucket_id', 'cond_aug']) {
+    const ref = run.get(`batch.${k}`)!;
+    assert.equal(feeds[k].dtype, ref.dtype, k);
+    assert.deepEqual(Array.from(feeds[k].data, Number), Array.from(ref.data, Number), k);
+  }
   const b = new GraphBuilder('conditioner');
   const inputs: Record<string, SymTensor> = {};
   for (const [k, t] of Object.entries(feeds)) inputs[k] = b.input(k, t.shape, t.dtype);
@@ -87,7 +88,9 @@ test('pipeline-tiny conditioner outputs c and uc from input.png', async () => {
     await file.close();
   }
   const c = await engine.run(graph, feeds);
-  for (const k of ['crossattn', 'vector', 'concat']) assertClose(c[k], run.get(`cond.${k}`)!, 1e-5, `cond.${k}`);
+  for (const k of ['crossattn', 'vector', 'concat'])
+    assertClose(c[k], run.get(`cond.${k}`)!, PARITY.conditioning, `cond.${k}`);
   const uc = unconditional(c);
-  for (const k of ['crossattn', 'vector', 'concat']) assertClose(uc[k], run.get(`uncond.${k}`)!, 1e-5, `uncond.${k}`);
+  for (const k of ['crossattn', 'vector', 'concat'])
+    assertClose(uc[k], run.get(`uncond.${k}`)!, PARITY.conditioning, `uncond.${k}`);
 });

@@ -1,36 +1,37 @@
-/** Strict loading of the tiny checkpoint from the sgm file and from a diffusers folder converted from it. */
+/**
+ * Strict loading follows the model description: the tiny checkpoint from the sgm file and from a diffusers folder
+ * converted from it; the multi-view checkpoints (conditioning encoder at conditioner.embedders.1) with their configs.
+ */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
+import { convertCheckpoint } from '../../src/models/checkpoint-convert.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { PRESETS } from '../../src/models/presets.ts';
-import { modelSpecFromJson, svdModelFromSpec } from '../../src/models/svd-model.ts';
-import { convertCheckpoint, openCheckpoint } from '../../src/weights/index.ts';
-import { checkpointConfigFromReference } from '../../src/weights/layouts/reference-config.ts';
+import { loadModelConfig } from '../../src/models/reference/model-config.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { CheckpointError, openCheckpoint, SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const CKPT = `${GOLDEN_DIR}pipeline-tiny/checkpoint.safetensors`;
-const configJson = () => JSON.parse(readFileSync(`${GOLDEN_DIR}pipeline-tiny/config.json`, 'utf8'));
+const tinyModel = () => loadModelConfig(`${GOLDEN_DIR}pipeline-tiny/config.json`);
 
 test('the tiny model loads strictly from the sgm file and from a diffusers folder, with the same values', async () => {
-  const model = svdModelFromSpec(modelSpecFromJson(configJson(), 'tiny'));
+  const model = tinyModel();
   const notices: string[] = [];
   const sgm = await openModelWeights(CKPT, model, { onNotice: (l) => notices.push(l) });
-  assert.ok(
-    notices.some((l) => /ignoring 6 checkpoint keys: open_clip text-tower leftovers/.test(l)),
-    notices.join('\n'),
+  assert.deepEqual(
+    notices.map((l) => l.split(': ')[0]),
+    ['ignoring 6 checkpoint keys under conditioner.embedders.0.open_clip.model'],
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'svd-diffusers-'));
   try {
     // (the sgm source stays open for the comparison below and is closed in `finally`)
     const src = await openCheckpoint(CKPT);
-    await convertCheckpoint(src, join(dir, 'tiny'), {
-      to: 'diffusers',
-      config: checkpointConfigFromReference(configJson(), 'tiny'),
-    });
+    await convertCheckpoint(src, join(dir, 'tiny'), { to: 'diffusers', model });
     await src.close();
     const diff = await openModelWeights(join(dir, 'tiny'), model);
     for (const key of [
@@ -51,11 +52,78 @@ test('the tiny model loads strictly from the sgm file and from a diffusers folde
 });
 
 test('a checkpoint of another model fails with the keys listed', async () => {
-  const svd = svdModelFromSpec(PRESETS.svd);
-  await assert.rejects(openModelWeights(CKPT, svd), (e: Error) => {
+  await assert.rejects(openModelWeights(CKPT, PRESETS.svd), (e: Error) => {
     assert.equal(e.name, 'CheckpointError');
     assert.match(e.message, /missing|wrong shape|unexpected/i);
     assert.match(e.message, /model\.diffusion_model\./);
     return true;
+  });
+});
+
+describe('strict loading follows the config for sv3d (conditioning encoder at conditioner.embedders.1)', () => {
+  for (const set of ['pipeline-sv3d-tiny', 'pipeline-sv3d-u-tiny']) {
+    const ckpt = `${GOLDEN_DIR}${set}/checkpoint.safetensors`;
+    const model = () => loadModelConfig(`${GOLDEN_DIR}${set}/config.json`);
+
+    test(`${set}: loads with its config.json; only the text leftovers are ignored`, async () => {
+      const notices: string[] = [];
+      const w = await openModelWeights(ckpt, model(), { onNotice: (l) => notices.push(l) });
+      try {
+        assert.equal(w.source.entries().size - 6, w.tree.shapes.size);
+        assert.ok(w.tree.shapes.has('conditioner.embedders.1.encoder.quant_conv.weight'));
+        assert.deepEqual(
+          notices.map((l) => l.split(': ')[0]),
+          ['ignoring 6 checkpoint keys under conditioner.embedders.0.open_clip.model'],
+        );
+      } finally {
+        await w.source.close();
+      }
+    });
+
+    test(`${set}: without the unused conditioning decoder, the notice names conditioner.embedders.1.encoder`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'svd-sv3d-'));
+      try {
+        // A pruned checkpoint: the keys inference never reads (the conditioning autoencoder's decoder and
+        // post_quant_conv) left out, as a loader building only what inference uses would have them.
+        const file = await SafetensorsFile.open(ckpt);
+        const kept: Record<string, HostTensor> = {};
+        for (const [k, t] of await file.readAll()) {
+          if (!/^conditioner\.embedders\.1\.encoder\.(decoder|post_quant_conv)\./.test(k)) kept[k] = t;
+        }
+        await file.close();
+        const pruned = join(dir, 'pruned.safetensors');
+        await writeSafetensors(pruned, kept);
+        const notices: string[] = [];
+        const w = await openModelWeights(pruned, model(), { onNotice: (l) => notices.push(l) });
+        await w.source.close();
+        assert.deepEqual(
+          notices.map((l) => l.split(' (')[0]),
+          [
+            'ignoring 6 checkpoint keys under conditioner.embedders.0.open_clip.model: open_clip text-tower leftovers',
+            'ignoring 104 checkpoint keys under conditioner.embedders.1.encoder: conditioning autoencoder decoder and post_quant_conv',
+          ],
+        );
+        assert.ok(!notices.some((l) => l.includes('conditioner.embedders.3')));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('the same model with the conditioning encoder placed at embedder 3 (svd order) does not fit', async () => {
+    const sv3d = loadModelConfig(`${GOLDEN_DIR}pipeline-sv3d-u-tiny/config.json`);
+    const svdOrder = { ...sv3d, embedders: sv3d.embedders.map((e) => (e.index === 1 ? { ...e, index: 3 } : e)) };
+    await assert.rejects(
+      openModelWeights(`${GOLDEN_DIR}pipeline-sv3d-u-tiny/checkpoint.safetensors`, svdOrder),
+      (e: unknown) => {
+        assert.ok(e instanceof CheckpointError);
+        assert.equal(e.missing.length, 70 + 2); // encoder + quant_conv (the decoder and post_quant_conv are ignored)
+        assert.ok(e.missing.every((k) => k.startsWith('conditioner.embedders.3.encoder.')));
+        assert.equal(e.unexpected.length, 70 + 102 + 2 + 2); // every conditioner.embedders.1.encoder key
+        assert.ok(e.unexpected.every((k) => k.startsWith('conditioner.embedders.1.encoder.')));
+        assert.deepEqual(e.wrongShape, []);
+        return true;
+      },
+    );
   });
 });

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { standardDiffusionLoss } from '../../src/diffusion/loss.ts';
 import { gradName, valueAndGrad } from '../../src/graph/autodiff/index.ts';
 import { GraphBuilder } from '../../src/graph/builder.ts';
-import * as op from '../../src/graph/ops/index.ts';
-import { buildVideoUNet, videoUNetConfigFromSgm } from '../../src/models/unet/index.ts';
+import { svdNetwork } from '../../src/models/svd-network.ts';
+import { videoUNetConfigFromSgm } from '../../src/models/unet/index.ts';
 import { Params } from '../../src/nn/params.ts';
 import type { Engine } from '../../src/runtime/engine.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
-import { standardDiffusionLoss } from '../../src/training/diffusion-loss.ts';
 import { constantLr } from '../../src/training/schedules.ts';
 import { buildTrainStep } from '../../src/training/train-step.ts';
 import { Trainer } from '../../src/training/trainer.ts';
@@ -50,19 +50,20 @@ test('train-tiny: loss, 6 parameter gradients and one AdamW step match the refer
   };
   const b = new GraphBuilder('train_tiny_loss');
   const x = Object.fromEntries(Object.entries(data).map(([k, t]) => [k, b.input(k, t.shape)]));
-  const p = new Params(b).pp('model').pp('diffusion_model');
+  const p = new Params(b);
   const out = standardDiffusionLoss(
     (xScaled, cNoise) =>
-      buildVideoUNet(
+      svdNetwork(
         p,
+        cfg,
         {
-          x: op.concat([xScaled, x.concat], 1), // OpenAIWrapper: cat(c_in·x, concat)
-          timesteps: cNoise,
+          xScaled,
+          concat: x.concat,
+          cNoise,
           context: x.crossattn,
           y: x.vector,
           imageOnlyIndicator: x.image_only_indicator,
         },
-        cfg,
         T,
       ),
     { x0: x.x0, sigma: x.sigma, noise: x.noise },

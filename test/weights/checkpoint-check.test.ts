@@ -1,17 +1,17 @@
 /** Strict loading: missing, unexpected and wrong-shape keys are errors naming the keys; reference-ignored keys are notices. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { GraphBuilder } from '../../src/graph/builder.ts';
+import { declareModelParams, inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
+import { loadModelConfig } from '../../src/models/reference/model-config.ts';
 import { Params } from '../../src/nn/params.ts';
 import type { Shape } from '../../src/tensor/shape.ts';
 import { openCheckpoint } from '../../src/weights/checkpoint.ts';
-import { CheckpointError, checkKeys, DEFAULT_IGNORE, ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
-import { checkpointConfigFromReference } from '../../src/weights/layouts/reference-config.ts';
-import { svdCheckpointShapes } from '../../src/weights/layouts/sgm-state-dict.ts';
+import { CheckpointError, checkKeys, ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const TINY = `${GOLDEN_DIR}pipeline-tiny/`;
+const tinyModel = () => loadModelConfig(`${TINY}config.json`);
 
 const entries = (shapes: Record<string, Shape>) =>
   new Map(Object.entries(shapes).map(([k, shape]) => [k, { dtype: 'float32' as const, shape }]));
@@ -27,11 +27,13 @@ function catchError(fn: () => unknown): CheckpointError {
   assert.fail('expected a CheckpointError');
 }
 
-/** The model's keys: everything of the tiny checkpoint but the groups the reference ignores. */
+/**
+ * The tiny model's keys without the groups the reference ignores (as a loader that builds only what inference
+ * uses would declare them), so that every ignore group has keys to skip.
+ */
 function tinyModelShapes(): Map<string, Shape> {
-  const config = checkpointConfigFromReference(JSON.parse(readFileSync(`${TINY}config.json`, 'utf8')));
-  const ignored = DEFAULT_IGNORE.flatMap((g) => g.patterns.map(ignoreMatcher));
-  return new Map([...svdCheckpointShapes(config)].filter(([k]) => !ignored.some((m) => m(k))));
+  const ignored = inferenceIgnoreGroups(tinyModel()).flatMap((g) => g.patterns.map(ignoreMatcher));
+  return new Map([...declareModelParams(tinyModel()).shapes].filter(([k]) => !ignored.some((m) => m(k))));
 }
 
 describe('checkKeys', () => {
@@ -106,7 +108,17 @@ describe('checkKeys', () => {
       },
     );
     assert.deepEqual(r.ignored.get('ignored pattern c'), ['c.x', 'c.y']);
-    assert.deepEqual(lines, ['ignoring 2 checkpoint keys: ignored pattern c']);
+    assert.deepEqual(lines, ['ignoring 2 checkpoint keys under c: ignored pattern c']);
+  });
+
+  test('with no ignore option every key is checked', () => {
+    const e = catchError(() =>
+      checkKeys(
+        entries({ 'a.weight': [2, 3], 'a.bias': [2], 'b.weight': [4], 'first_stage_model.encoder.x': [1] }),
+        model,
+      ),
+    );
+    assert.deepEqual(e.unexpected, ['first_stage_model.encoder.x']);
   });
 });
 
@@ -115,14 +127,19 @@ describe('strict loading of the tiny checkpoint', () => {
     const ckpt = await openCheckpoint(`${TINY}checkpoint.safetensors`);
     try {
       const lines: string[] = [];
-      const r = checkKeys(ckpt.entries(), tinyModelShapes(), { onNotice: (l) => lines.push(l) });
+      const ignore = inferenceIgnoreGroups(tinyModel());
+      const r = checkKeys(ckpt.entries(), tinyModelShapes(), { ignore, onNotice: (l) => lines.push(l) });
       assert.equal(r.matched, 1073 - 180);
-      assert.equal(lines.length, 3);
-      assert.match(lines[0], /^ignoring 6 checkpoint keys: open_clip text-tower leftovers/);
-      assert.match(lines[1], /^ignoring 70 checkpoint keys: first-stage encoder/);
-      assert.match(lines[2], /^ignoring 104 checkpoint keys: conditioning autoencoder decoder and post_quant_conv/);
+      assert.deepEqual(
+        lines.map((l) => l.split(' (')[0]),
+        [
+          'ignoring 6 checkpoint keys under conditioner.embedders.0.open_clip.model: open_clip text-tower leftovers',
+          'ignoring 70 checkpoint keys under first_stage_model.encoder: first-stage encoder',
+          'ignoring 104 checkpoint keys under conditioner.embedders.3.encoder: conditioning autoencoder decoder and post_quant_conv',
+        ],
+      );
       // With nothing ignored, the same keys are unexpected.
-      const e = catchError(() => checkKeys(ckpt.entries(), tinyModelShapes(), { ignore: [] }));
+      const e = catchError(() => checkKeys(ckpt.entries(), tinyModelShapes()));
       assert.equal(e.unexpected.length, 180);
       assert.ok(e.unexpected.includes('conditioner.embedders.0.open_clip.model.logit_scale'));
     } finally {
@@ -137,7 +154,7 @@ describe('strict loading of the tiny checkpoint', () => {
       model.set('model.diffusion_model.out.3.weight', [4]);
       model.delete('model.diffusion_model.out.2.bias');
       model.set('model.diffusion_model.out.0.weight', [64]);
-      const e = catchError(() => checkKeys(ckpt.entries(), model));
+      const e = catchError(() => checkKeys(ckpt.entries(), model, { ignore: inferenceIgnoreGroups(tinyModel()) }));
       assert.deepEqual(e.missing, ['model.diffusion_model.out.3.weight']);
       assert.deepEqual(e.unexpected, ['model.diffusion_model.out.2.bias']);
       assert.deepEqual(e.wrongShape, [{ key: 'model.diffusion_model.out.0.weight', actual: [32], expected: [64] }]);

@@ -5,8 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
+import { keyLayoutForModel } from '../../src/models/diffusers-config.ts';
+import { PRESETS } from '../../src/models/presets.ts';
+import { loadModelConfig } from '../../src/models/reference/model-config.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
-import { DEFAULT_IGNORE, ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
+import { ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
 import { SafetensorsFile } from '../../src/weights/index.ts';
 import {
   fromTargetParts,
@@ -21,11 +25,8 @@ import {
   type DiffusersComponent,
   type DiffusersKeyLayout,
   diffusersKeyToSgm,
-  keyLayoutFromConfig,
   sgmKeyToDiffusers,
 } from '../../src/weights/layouts/diffusers-layout.ts';
-import { SVD_CHECKPOINT_CONFIG } from '../../src/weights/layouts/model-config.ts';
-import { checkpointConfigFromReference } from '../../src/weights/layouts/reference-config.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const MANIFESTS = `${GOLDEN_DIR}manifests/`;
@@ -94,7 +95,7 @@ function checkTable(name: string, component: DiffusersComponent, layout: Diffuse
 }
 
 describe('key rules reproduce the reference tables (released SVD config)', () => {
-  const layout = keyLayoutFromConfig(SVD_CHECKPOINT_CONFIG);
+  const layout = keyLayoutForModel(PRESETS.svd);
   test('svd-unet-keymap.tsv: 1428 rows', () => checkTable('svd-unet-keymap.tsv', 'unet', layout, 1428));
   test('svd-vae-keymap.tsv: 374 rows (encoder taken from conditioner.embedders.3)', () =>
     checkTable('svd-vae-keymap.tsv', 'vae', layout, 374));
@@ -103,8 +104,8 @@ describe('key rules reproduce the reference tables (released SVD config)', () =>
 });
 
 describe('key rules on the tiny checkpoint (model_channels 32, channel_mult [1,2], 1 res block, VAE ch_mult [1,1,1,1])', () => {
-  const config = checkpointConfigFromReference(JSON.parse(readFileSync(`${TINY}config.json`, 'utf8')));
-  const layout = keyLayoutFromConfig(config);
+  const model = loadModelConfig(`${TINY}config.json`);
+  const layout = keyLayoutForModel(model);
 
   test('are a bijection: every held key maps to distinct targets that map back; the rest is what the reference ignores', async () => {
     const file = await SafetensorsFile.open(`${TINY}checkpoint.safetensors`);
@@ -113,7 +114,7 @@ describe('key rules on the tiny checkpoint (model_channels 32, channel_mult [1,2
     assert.equal(keys.length, 1073);
     const targets = new Map<string, string>();
     const unplaced: string[] = [];
-    const ignoredBy = DEFAULT_IGNORE.flatMap((g) => g.patterns.map(ignoreMatcher));
+    const ignoredBy = inferenceIgnoreGroups(model).flatMap((g) => g.patterns.map(ignoreMatcher));
     for (const key of keys) {
       const placement = sgmKeyToDiffusers(key, layout);
       if (!placement) {

@@ -3,19 +3,18 @@
  * half-precision checkpoints are widened to float32 on read; bad inputs fail with clear codes.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { convertCheckpoint } from '../../src/models/checkpoint-convert.ts';
+import { loadModelConfig } from '../../src/models/reference/model-config.ts';
 import { fromFloat32, toFloat32 } from '../../src/tensor/half.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { type CheckpointSource, openCheckpoint } from '../../src/weights/checkpoint.ts';
-import { convertCheckpoint } from '../../src/weights/checkpoint-convert.ts';
 import { DiffusersFolderSource } from '../../src/weights/checkpoint-diffusers.ts';
 import { CheckpointFormatError, type CheckpointFormatErrorCode } from '../../src/weights/checkpoint-errors.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
-import { checkpointConfigFromReference } from '../../src/weights/layouts/reference-config.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const TINY = `${GOLDEN_DIR}pipeline-tiny/`;
@@ -31,10 +30,10 @@ let folderBf16: string;
 let original: Map<string, HostTensor>;
 
 async function convertTiny(out: string, dtype?: 'float16' | 'bfloat16'): Promise<void> {
-  const config = checkpointConfigFromReference(JSON.parse(readFileSync(`${TINY}config.json`, 'utf8')));
+  const model = loadModelConfig(`${TINY}config.json`);
   const source = await openCheckpoint(CKPT);
   try {
-    await convertCheckpoint(source, out, { to: 'diffusers', dtype, config });
+    await convertCheckpoint(source, out, { to: 'diffusers', dtype, model });
   } finally {
     await source.close();
   }

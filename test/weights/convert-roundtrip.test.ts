@@ -3,25 +3,26 @@
  * shapes, dtypes, bytes; header order may differ), dtype conversions, atomic output, strict config check.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type ConvertOptions, type ConvertProgress, convertCheckpoint } from '../../src/models/checkpoint-convert.ts';
+import { inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
+import { keyLayoutForModel } from '../../src/models/diffusers-config.ts';
+import { loadModelConfig } from '../../src/models/reference/model-config.ts';
 import { fromFloat32 } from '../../src/tensor/half.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { openCheckpoint } from '../../src/weights/checkpoint.ts';
-import { CheckpointError, DEFAULT_IGNORE, ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
-import { type ConvertOptions, type ConvertProgress, convertCheckpoint } from '../../src/weights/checkpoint-convert.ts';
+import { CheckpointError, ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
 import { CheckpointFormatError } from '../../src/weights/checkpoint-errors.ts';
 import { SafetensorsFile } from '../../src/weights/index.ts';
-import { keyLayoutFromConfig, sgmKeyToDiffusers } from '../../src/weights/layouts/diffusers-layout.ts';
-import { checkpointConfigFromReference } from '../../src/weights/layouts/reference-config.ts';
+import { sgmKeyToDiffusers } from '../../src/weights/layouts/diffusers-layout.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const TINY = `${GOLDEN_DIR}pipeline-tiny/`;
 const CKPT = `${TINY}checkpoint.safetensors`;
-const config = checkpointConfigFromReference(JSON.parse(readFileSync(`${TINY}config.json`, 'utf8')));
+const model = loadModelConfig(`${TINY}config.json`);
 
 let dir: string;
 let original: Map<string, HostTensor>;
@@ -76,7 +77,7 @@ describe('sgm → diffusers → sgm', () => {
     const folder = join(dir, 'rt');
     const back = join(dir, 'rt.safetensors');
     const notices: string[] = [];
-    const result = await convert(CKPT, folder, { to: 'diffusers', config, onNotice: (l) => notices.push(l) });
+    const result = await convert(CKPT, folder, { to: 'diffusers', model, onNotice: (l) => notices.push(l) });
     assert.deepEqual(
       result.files.map((f) => [f.file, f.tensors]),
       [
@@ -101,8 +102,8 @@ describe('sgm → diffusers → sgm', () => {
 
   test('the diffusers files hold exactly the rule-mapped keys, with configs and format "pt"', async () => {
     const folder = join(dir, 'layout');
-    await convert(CKPT, folder, { to: 'diffusers', config });
-    const layout = keyLayoutFromConfig(config);
+    await convert(CKPT, folder, { to: 'diffusers', model });
+    const layout = keyLayoutForModel(model);
     const expected = new Map<string, Set<string>>([
       ['unet', new Set()],
       ['vae', new Set()],
@@ -141,7 +142,7 @@ describe('an HF-style diffusers folder (no sgm_extra.safetensors, class defaults
   test('converts to an sgm file that lacks only what the reference ignores, and says so', async () => {
     const folder = join(dir, 'hf-style');
     const out = join(dir, 'hf-style.safetensors');
-    await convert(CKPT, folder, { to: 'diffusers', config });
+    await convert(CKPT, folder, { to: 'diffusers', model });
     await rm(join(folder, 'sgm_extra.safetensors'));
     const unetConfig = join(folder, 'unet', 'config.json');
     const { num_frames: _, ...withoutFrames } = JSON.parse(await readFile(unetConfig, 'utf8'));
@@ -155,7 +156,7 @@ describe('an HF-style diffusers folder (no sgm_extra.safetensors, class defaults
     ]);
     const { tensors } = await readAll(out);
     assert.equal(tensors.size, 1073 - 180);
-    const ignored = DEFAULT_IGNORE.flatMap((g) => g.patterns.map(ignoreMatcher));
+    const ignored = inferenceIgnoreGroups(model).flatMap((g) => g.patterns.map(ignoreMatcher));
     const held = new Map([...original].filter(([k]) => !ignored.some((m) => m(k))));
     assertSameTensors(tensors, held, 'HF-style folder');
   });
@@ -166,7 +167,7 @@ describe('dtype conversion', () => {
     test(`sgm → diffusers ${dtype} → sgm: every tensor is the rounded original`, async () => {
       const folder = join(dir, `half-${dtype}`);
       const back = join(dir, `half-${dtype}.safetensors`);
-      await convert(CKPT, folder, { to: 'diffusers', config, dtype });
+      await convert(CKPT, folder, { to: 'diffusers', model, dtype });
       const cfg = JSON.parse(await readFile(join(folder, 'image_encoder', 'config.json'), 'utf8'));
       assert.equal(cfg.torch_dtype, dtype);
       await convert(folder, back, { to: 'sgm' });
@@ -182,12 +183,47 @@ describe('dtype conversion', () => {
     assertSameTensors((await readAll(half)).tensors, want, 'sgm float16');
     const folder = join(dir, 'dd-src');
     const folder2 = join(dir, 'dd-bf16');
-    await convert(CKPT, folder, { to: 'diffusers', config });
+    await convert(CKPT, folder, { to: 'diffusers', model });
     await convert(folder, folder2, { to: 'diffusers', dtype: 'bfloat16' });
     const unet1 = await readFile(join(folder, 'unet', 'config.json'), 'utf8');
     assert.equal(await readFile(join(folder2, 'unet', 'config.json'), 'utf8'), unet1);
     const extra = (await readAll(join(folder2, 'sgm_extra.safetensors'))).tensors;
     assert.equal(extra.get('conditioner.embedders.0.open_clip.model.logit_scale')?.dtype, 'bfloat16');
+  });
+});
+
+describe('the model decides the keys (sv3d: conditioning encoder at conditioner.embedders.1)', () => {
+  const SV3D = `${GOLDEN_DIR}pipeline-sv3d-tiny/`;
+
+  test('sv3d sgm → sgm with its config passes the strict check; the svd layout does not', async () => {
+    const sv3d = loadModelConfig(`${SV3D}config.json`);
+    const out = join(dir, 'sv3d-f16.safetensors');
+    await convert(`${SV3D}checkpoint.safetensors`, out, { to: 'sgm', dtype: 'float16', model: sv3d });
+    const { tensors } = await readAll(out);
+    assert.equal(tensors.size, 740);
+    assert.equal(tensors.get('conditioner.embedders.1.encoder.quant_conv.weight')?.dtype, 'float16');
+    await assert.rejects(
+      convert(`${SV3D}checkpoint.safetensors`, join(dir, 'sv3d-as-svd'), { to: 'sgm', model }),
+      (err: unknown) =>
+        err instanceof CheckpointError &&
+        err.missing.some((k) => k.startsWith('conditioner.embedders.3.encoder.encoder.')) &&
+        err.missing.includes('conditioner.embedders.3.encoder.quant_conv.weight'),
+    );
+  });
+
+  test('sv3d → diffusers is refused with the reason (per-frame image decoder), nothing written', async () => {
+    const sv3d = loadModelConfig(`${SV3D}config.json`);
+    const out = join(dir, 'sv3d-diffusers');
+    await assert.rejects(
+      convert(`${SV3D}checkpoint.safetensors`, out, { to: 'diffusers', model: sv3d, configLabel: 'sv3d.json' }),
+      (err: unknown) =>
+        err instanceof CheckpointFormatError &&
+        err.code === 'bad-config' &&
+        /^sv3d\.json: cannot be written as diffusers: the first stage decoder is not the temporal VideoDecoder/.test(
+          err.message,
+        ),
+    );
+    assert.ok(!(await readdir(dir)).some((n) => n.startsWith('sv3d-diffusers')));
   });
 });
 
@@ -221,7 +257,7 @@ describe('safety', () => {
     await assert.rejects(
       convert(CKPT, out, {
         to: 'diffusers',
-        config,
+        model,
         signal: controller.signal,
         onProgress: (p) => {
           seen.push(p);

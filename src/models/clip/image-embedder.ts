@@ -4,12 +4,12 @@
  * `p` is the embedder's own prefix (`conditioner.embedders.0.open_clip`); the tower sits under `model.visual`.
  */
 
-import { clipPreprocess } from '../../conditioning/clip-preprocess.ts';
 import type { SymTensor } from '../../graph/builder.ts';
 import { ShapeError } from '../../graph/errors.ts';
 import * as op from '../../graph/ops/index.ts';
 import type { Params } from '../../nn/params.ts';
 import type { ClipVisionConfig } from './config.ts';
+import { clipPreprocess } from './preprocess.ts';
 import { clipVisionTransformer } from './vision-transformer.ts';
 
 /** image [B, 3, H, W] in [-1, 1] → unnormalised CLIP image embedding [B, outputDim]. */

@@ -6,13 +6,14 @@
  *
  * As in the reference, chunks are taken over rows of the (b t) batch; with b = 1 (the SVD script) rows are frames.
  * One graph is traced per distinct chunk length (and latent size) and reused; the decoder weights must already be in
- * the engine's weight store under `prefix`.
+ * the engine's weight store under `prefix`. The same loop serves the per-frame image decoders (`build`), whose frames
+ * are independent: there chunks only bound memory.
  */
-import { GraphBuilder } from '../../graph/builder.ts';
+import { GraphBuilder, type SymTensor } from '../../graph/builder.ts';
 import type { Graph } from '../../graph/ir.ts';
 import * as op from '../../graph/ops/index.ts';
 import { Params } from '../../nn/params.ts';
-import type { Engine } from '../../runtime/engine.ts';
+import type { GraphRunner } from '../../runtime/engine.ts';
 import { HostTensor } from '../../tensor/host-tensor.ts';
 import type { AutoencoderConfig } from './config.ts';
 import { buildVideoDecoder } from './video-decoder.ts';
@@ -32,17 +33,20 @@ export function frameChunks(numRows: number, chunk: number): FrameChunk[] {
   return out;
 }
 
+/** Builds the decoder of one chunk: p at the decoder's prefix, z [t, zChannels, h, w] (already unscaled) → frames. */
+export type ChunkDecoderBuilder = (p: Params, z: SymTensor, chunkLength: number) => SymTensor;
+
 export interface VideoDecodeOptions {
-  /** The VideoDecoder config (e.g. SVD_VIDEO_DECODER_CONFIG). */
+  /** The VideoDecoder config (e.g. SVD_VIDEO_DECODER_CONFIG); its zChannels size the input. */
   config: AutoencoderConfig;
+  /** Another decoder for the chunks (default: the temporal VideoDecoder of `config`). */
+  build?: ChunkDecoderBuilder;
   /** `scale_factor`: z is multiplied by 1/scaleFactor before decoding (0.18215 for SVD; 1 = use z as given). */
   scaleFactor: number;
   /** Rows per decoder call (`decoding_t`); default: all rows in one call. */
   decodeChunk?: number;
   /** Checkpoint prefix of the decoder weights; default `first_stage_model.decoder`. */
   prefix?: string;
-  /** Engine memory arena for the decoder sessions (the pipeline turns it off at full resolution). */
-  memoryArena?: boolean;
 }
 
 /** Traces and caches one decoder graph per chunk shape; decodes whole latents chunk by chunk. */
@@ -51,10 +55,16 @@ export class VideoDecodeRunner {
   readonly prefix: string;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly runner: GraphRunner,
     readonly options: VideoDecodeOptions,
   ) {
     this.prefix = options.prefix ?? 'first_stage_model.decoder';
+  }
+
+  /** The graphs a decode of `rows` latent rows of size h×w runs (one per distinct chunk length). */
+  graphsFor(rows: number, h: number, w: number): Graph[] {
+    const lengths = new Set(frameChunks(rows, this.options.decodeChunk ?? rows).map((c) => c.length));
+    return [...lengths].map((len) => this.graphFor(len, h, w));
   }
 
   /** Number of distinct graphs traced so far. */
@@ -68,10 +78,12 @@ export class VideoDecodeRunner {
     let g = this.graphs.get(key);
     if (!g) {
       const cfg = this.options.config;
-      const b = new GraphBuilder(`video_decoder_t${chunkLength}`);
+      const b = new GraphBuilder(`${this.options.build ? 'decoder' : 'video_decoder'}_t${chunkLength}`);
       let z = b.input('z', [chunkLength, cfg.zChannels, h, w]);
       if (this.options.scaleFactor !== 1) z = op.mul(z, 1 / this.options.scaleFactor); // float32(1/scale)·z, as torch
-      b.output('frames', buildVideoDecoder(new Params(b, this.prefix), z, cfg, chunkLength));
+      const p = new Params(b, this.prefix);
+      const build = this.options.build ?? ((pp, zz, t) => buildVideoDecoder(pp, zz, cfg, t));
+      b.output('frames', build(p, z, chunkLength));
       g = b.build();
       this.graphs.set(key, g);
     }
@@ -91,11 +103,7 @@ export class VideoDecodeRunner {
         [length, c, h, w],
         data.slice(start * rowSize, (start + length) * rowSize),
       );
-      const out = await this.engine.run(
-        this.graphFor(length, h, w),
-        { z: chunk },
-        { memoryArena: this.options.memoryArena },
-      );
+      const out = await this.runner.run(this.graphFor(length, h, w), { z: chunk });
       parts.push(out.frames);
     }
     return concatRows(parts);
@@ -116,6 +124,6 @@ function concatRows(parts: readonly HostTensor[]): HostTensor<'float32'> {
 }
 
 /** One-shot `decode_first_stage`: a VideoDecodeRunner used once. Keep a runner to reuse its graphs across calls. */
-export function decodeFirstStage(engine: Engine, z: HostTensor, options: VideoDecodeOptions): Promise<HostTensor> {
-  return new VideoDecodeRunner(engine, options).decode(z);
+export function decodeFirstStage(runner: GraphRunner, z: HostTensor, options: VideoDecodeOptions): Promise<HostTensor> {
+  return new VideoDecodeRunner(runner, options).decode(z);
 }

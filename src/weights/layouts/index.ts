@@ -1,12 +1,9 @@
-/** Checkpoint layouts: model dims, the sgm state dict they imply, and the diffusers folder layout and configs. */
+/** The diffusers folder layout: pure key renaming between sgm keys and diffusers keys, and the folder's config JSON. */
 export {
-  checkpointConfigFromDiffusers,
-  DIFFUSERS_VERSION,
+  DiffusersConfigFields,
   type DiffusersConfigs,
-  diffusersConfigs,
   type JsonObject,
-  TRANSFORMERS_VERSION,
-} from './diffusers-configs.ts';
+} from './diffusers-config-json.ts';
 export {
   DIFFUSERS_COMPONENTS,
   DIFFUSERS_WEIGHTS_BASE,
@@ -14,30 +11,12 @@ export {
   type DiffusersKeyLayout,
   type DiffusersKeyMeaning,
   type DiffusersPlacement,
+  type DiffusersSgmPrefixes,
+  diffusersHeldSources,
   diffusersKeyToSgm,
-  keyLayoutFromConfig,
+  keyLayoutFromDiffusersConfigs,
   SGM_EXTRA_FILE,
   SGM_METADATA_KEY,
+  SVD_DIFFUSERS_PREFIXES,
   sgmKeyToDiffusers,
-  VAE_SOURCES,
 } from './diffusers-layout.ts';
-export {
-  type AutoencoderDims,
-  type ClipDims,
-  SVD_CHECKPOINT_CONFIG,
-  type SvdCheckpointConfig,
-  unetAttentionHeads,
-  unetLevelHasAttention,
-  VIT_H_14,
-  type VideoUNetDims,
-} from './model-config.ts';
-export { checkpointConfigFromReference } from './reference-config.ts';
-export {
-  clipTextLeftoverShapes,
-  clipVisualShapes,
-  condEncoderShapes,
-  firstStageShapes,
-  SGM_PREFIXES,
-  svdCheckpointShapes,
-  videoUNetShapes,
-} from './sgm-state-dict.ts';

@@ -19,8 +19,9 @@ import { SafetensorsFile } from '../../../src/weights/index.ts';
 import { assertClose } from '../../helpers/compare.ts';
 import { createTestEngine } from '../../helpers/engine.ts';
 import { GOLDEN_DIR, loadGolden } from '../../helpers/golden.ts';
+import { PARITY } from '../../helpers/parity-bounds.ts';
 
-const TOL = 1e-4;
+const TOL = PARITY.unet; // README: UNet parity (golden ceiling 1e-4)
 const PREFIX = 'model.diffusion_model';
 const manifest = JSON.parse(readFileSync(`${GOLDEN_DIR}unet-tiny/manifest.json`, 'utf8'));
 const pipelineConfig = JSON.parse(readFileSync(`${GOLDEN_DIR}pipeline-tiny/config.json`, 'utf8'));

@@ -6,9 +6,9 @@
  * `(N d) outdim -> N (d outdim)`; `GeneralConditioner` concatenates the embedders with key `vector` in their order
  * (svd: fps_id, motion_bucket_id, cond_aug → 3 × 256 = 768; sv3d_p: cond_aug, polars_rad (512), azimuths_rad (512)).
  */
-import type { SymTensor } from '../graph/builder.ts';
-import * as op from '../graph/ops/index.ts';
-import { timestepEmbedding } from '../nn/timestep-embedding.ts';
+import type { SymTensor } from '../../graph/builder.ts';
+import * as op from '../../graph/ops/index.ts';
+import { timestepEmbedding } from '../../nn/timestep-embedding.ts';
 
 /** One ConcatTimestepEmbedderND: x [N] (any numeric dtype) → [N, outdim]. */
 export function concatTimestepEmbedding(x: SymTensor, outdim: number): SymTensor {

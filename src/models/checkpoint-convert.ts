@@ -1,47 +1,45 @@
 /**
- * Converts an SVD checkpoint between the sgm single-file layout and the diffusers folder layout, optionally changing
- * the floating-point dtype. Lossless: diffusers + `sgm_extra.safetensors` → sgm restores the same names, shapes,
- * dtypes and bytes as the original file (header order may differ), because every key transform only moves bytes.
+ * Converts a model's checkpoint between the sgm single-file layout and the diffusers folder layout, optionally
+ * changing the floating-point dtype. Lossless: diffusers + `sgm_extra.safetensors` → sgm restores the same names,
+ * shapes, dtypes and bytes as the original file (header order may differ), because every key transform only moves
+ * bytes.
  *
- * - → diffusers: `unet/`, `vae/`, `image_encoder/` each get `config.json` and their weights; every tensor diffusers
- *   has no place for (first-stage encoder, the conditioning autoencoder's decoder and post_quant_conv, open_clip text
- *   leftovers, unknown keys) goes, under its sgm name, to `sgm_extra.safetensors` with the sgm file's metadata.
+ * - → diffusers: `unet/`, `vae/`, `image_encoder/` each get `config.json` (`diffusersConfigs(model)`) and their
+ *   weights (the key layout of the model, `keyLayoutForModel`); every tensor diffusers has no place for (the groups
+ *   the reference ignores at inference, `inferenceIgnoreGroups(model)`, and unknown keys) goes, under its sgm name,
+ *   to `sgm_extra.safetensors` with the sgm file's metadata.
  * - → sgm: one `.safetensors` with every tensor under its sgm name.
- * The model components diffusers holds are first checked strictly against the model config (every key, every
- * shape). Output goes to `<out>.tmp-<pid>` and is renamed to `<out>` only when complete; one tensor is in memory at
- * a time.
+ * The model components diffusers holds are first checked strictly against the model (their keys and shapes taken
+ * from `declareModelParams(model)`). Output goes to `<out>.tmp-<pid>` and is renamed to `<out>` only when complete;
+ * one tensor is in memory at a time.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BYTES_PER_ELEMENT, type DType } from '../tensor/dtype.ts';
 import { fromFloat32, toFloat32 } from '../tensor/half.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
 import { numel, type Shape } from '../tensor/shape.ts';
-import { checkKeys, DEFAULT_IGNORE, ignoreMatcher } from './checkpoint-check.ts';
-import { DiffusersFolderSource, UNMAPPED_PREFIX } from './checkpoint-diffusers.ts';
-import { CheckpointFormatError } from './checkpoint-errors.ts';
-import type { CheckpointEntry, CheckpointSource } from './checkpoint-source.ts';
-import { type PlannedTensor, SafetensorsStreamWriter } from './checkpoint-writer.ts';
-import { type KeyTransform, targetShape, toTargetParts } from './key-maps/transforms.ts';
-import { type DiffusersConfigs, diffusersConfigs } from './layouts/diffusers-configs.ts';
+import { checkKeys, type IgnoreGroup, ignoreMatcher } from '../weights/checkpoint-check.ts';
+import { DiffusersFolderSource, UNMAPPED_PREFIX } from '../weights/checkpoint-diffusers.ts';
+import { CheckpointFormatError } from '../weights/checkpoint-errors.ts';
+import { type CheckpointEntry, type CheckpointSource, pathExists } from '../weights/checkpoint-source.ts';
+import { type PlannedTensor, SafetensorsStreamWriter } from '../weights/checkpoint-writer.ts';
+import { type KeyTransform, targetShape, toTargetParts } from '../weights/key-maps/transforms.ts';
+import type { DiffusersConfigs } from '../weights/layouts/diffusers-config-json.ts';
 import {
   DIFFUSERS_COMPONENTS,
   DIFFUSERS_WEIGHTS_BASE,
   type DiffusersComponent,
-  keyLayoutFromConfig,
+  type DiffusersKeyLayout,
+  diffusersHeldSources,
   SGM_EXTRA_FILE,
   SGM_METADATA_KEY,
   sgmKeyToDiffusers,
-  VAE_SOURCES,
-} from './layouts/diffusers-layout.ts';
-import { SVD_CHECKPOINT_CONFIG, type SvdCheckpointConfig } from './layouts/model-config.ts';
-import {
-  clipVisualShapes,
-  condEncoderShapes,
-  firstStageShapes,
-  SGM_PREFIXES,
-  videoUNetShapes,
-} from './layouts/sgm-state-dict.ts';
+} from '../weights/layouts/diffusers-layout.ts';
+import { declareModelParams, inferenceIgnoreGroups } from './declare-params.ts';
+import type { SvdModel } from './description.ts';
+import { diffusersConfigs, keyLayoutForModel, modelFromDiffusersConfigs } from './diffusers-config.ts';
+import { getPreset } from './presets.ts';
 
 export type ConvertTarget = 'sgm' | 'diffusers';
 export type ConvertDtype = 'float32' | 'float16' | 'bfloat16';
@@ -60,11 +58,11 @@ export interface ConvertOptions {
   /** Cast every floating-point tensor to this dtype (round to nearest even); default: keep the stored dtypes. */
   readonly dtype?: ConvertDtype;
   /**
-   * The model config. Default: a diffusers source's own configs; for an sgm source, the released SVD config.
-   * sgm → sgm checks keys only when a config is given.
+   * The model. Default: the one a diffusers source's configs describe; for an sgm source, the svd preset when
+   * writing diffusers (sgm → sgm checks keys only when a model is given).
    */
-  readonly config?: SvdCheckpointConfig;
-  /** Names the config in messages (e.g. the `--config` path). */
+  readonly model?: SvdModel;
+  /** Names the model config in messages (e.g. the `--config` path). */
   readonly configLabel?: string;
   /** Called after every tensor written. */
   readonly onProgress?: (progress: ConvertProgress) => void;
@@ -113,26 +111,34 @@ export async function convertCheckpoint(
 ): Promise<ConvertResult> {
   await assertOutputFree(out);
   const entries = source.entries();
-  const ownConfig = source instanceof DiffusersFolderSource ? source.config : undefined;
-  const config = options.config ?? ownConfig ?? (options.to === 'diffusers' ? SVD_CHECKPOINT_CONFIG : undefined);
+  const folder = source instanceof DiffusersFolderSource ? source : undefined;
+  const model =
+    options.model ??
+    (folder
+      ? modelFromDiffusersConfigs(folder.configs, folder.path)
+      : options.to === 'diffusers'
+        ? getPreset('svd')
+        : undefined);
   const configLabel =
-    options.configLabel ?? (options.config ? 'the given config' : ownConfig ? 'its diffusers configs' : 'released SVD');
-  if (config) checkModelComponents(entries, config, `${source.path} (model config: ${configLabel})`);
+    options.configLabel ?? (options.model ? 'the given config' : folder ? 'its diffusers configs' : 'released SVD');
+  if (model) checkModelComponents(entries, model, `${source.path} (model config: ${configLabel})`);
   const outDtype = (d: DType): DType => (options.dtype && isFloat(d) ? options.dtype : d);
 
   let jobs: FileJob[];
   let configs: DiffusersConfigs | undefined;
   if (options.to === 'sgm') {
-    jobs = planSgm(source, entries, outDtype, options.onNotice);
+    jobs = planSgm(source, entries, model, outDtype, options.onNotice);
   } else {
-    if (!config) throw new Error('unreachable: a diffusers target always has a config');
-    jobs = planDiffusers(source, entries, config, outDtype, options.onNotice);
-    const clipKey = [...entries.keys()].find((k) => k.startsWith(SGM_PREFIXES.clipVisual));
+    if (!model) throw new Error('unreachable: a diffusers target always has a model');
+    const layout = keyLayoutForModel(model);
+    const clipPrefix = diffusersHeldSources(layout.prefixes).clipVisual;
+    const clipKey = clipPrefix && [...entries.keys()].find((k) => k.startsWith(clipPrefix));
     const clipDtype = clipKey ? outDtype(entries.get(clipKey)!.dtype) : 'float32';
     configs =
-      source instanceof DiffusersFolderSource && !options.config
-        ? withClipDtype(source.configs, clipDtype)
-        : diffusersConfigs(config, clipDtype, configLabel);
+      folder && !options.model
+        ? withClipDtype(folder.configs, clipDtype)
+        : diffusersConfigs(model, { clipDtype, label: configLabel });
+    jobs = planDiffusers(source, entries, layout, inferenceIgnoreGroups(model), outDtype, options.onNotice);
   }
 
   const tmp = `${out}.tmp-${process.pid}`;
@@ -196,45 +202,44 @@ export async function convertCheckpoint(
  * folder does not ('not-found').
  */
 export async function assertOutputFree(out: string): Promise<void> {
-  if (await exists(out)) {
+  if (await pathExists(out)) {
     throw new CheckpointFormatError(out, 'exists', 'already exists (remove it or choose another output path)');
   }
   const parent = dirname(resolve(out));
-  if (!(await exists(parent))) {
+  if (!(await pathExists(parent))) {
     throw new CheckpointFormatError(out, 'not-found', `the folder ${parent} does not exist`);
   }
 }
 
-/** The expected keys of the components a diffusers folder holds: UNet, VAE decoder + encoder + quant_conv, CLIP. */
-export function diffusersHeldShapes(config: SvdCheckpointConfig): Map<string, Shape> {
-  const out = new Map<string, Shape>(videoUNetShapes(config.unet));
-  for (const [k, s] of firstStageShapes(config.firstStage)) if (k.startsWith(VAE_SOURCES.decoder)) out.set(k, s);
-  for (const [k, s] of condEncoderShapes(config)) {
-    if (k.startsWith(VAE_SOURCES.encoder) || k.startsWith(VAE_SOURCES.quantConv)) out.set(k, s);
-  }
-  for (const [k, s] of clipVisualShapes(config.clip)) out.set(k, s);
-  return out;
+/**
+ * The sgm key prefixes of the components a diffusers folder holds, for `model`: the UNet, the conditioning
+ * autoencoder's encoder and quant_conv, the first-stage decoder, the CLIP image tower.
+ */
+function heldPrefixes(model: SvdModel): string[] {
+  return Object.values(diffusersHeldSources(keyLayoutForModel(model).prefixes)).filter(
+    (p): p is string => p !== undefined,
+  );
 }
 
-const HELD_PREFIXES = [
-  SGM_PREFIXES.unet,
-  VAE_SOURCES.decoder,
-  VAE_SOURCES.encoder,
-  VAE_SOURCES.quantConv,
-  SGM_PREFIXES.clipVisual,
-];
+/** The expected keys and shapes of the components a diffusers folder holds (from `declareModelParams(model)`). */
+export function diffusersHeldShapes(model: SvdModel): Map<string, Shape> {
+  const prefixes = heldPrefixes(model);
+  return new Map([...declareModelParams(model).shapes].filter(([k]) => prefixes.some((p) => k.startsWith(p))));
+}
 
-/** Strict check of the held components (keys under their prefixes) against the config; throws CheckpointError. */
-function checkModelComponents(entries: Map<string, CheckpointEntry>, config: SvdCheckpointConfig, label: string): void {
-  const held = new Map([...entries].filter(([k]) => HELD_PREFIXES.some((p) => k.startsWith(p))));
+/** Strict check of the held components (keys under their prefixes) against the model; throws CheckpointError. */
+function checkModelComponents(entries: Map<string, CheckpointEntry>, model: SvdModel, label: string): void {
+  const prefixes = heldPrefixes(model);
+  const held = new Map([...entries].filter(([k]) => prefixes.some((p) => k.startsWith(p))));
   const hint = 'is the model config right for this checkpoint? (svd convert --config)';
-  checkKeys(held, diffusersHeldShapes(config), { ignore: [], label, hint });
+  checkKeys(held, diffusersHeldShapes(model), { label, hint });
 }
 
 /** Every tensor under its sgm name in one file, with the sgm metadata. */
 function planSgm(
   source: CheckpointSource,
   entries: Map<string, CheckpointEntry>,
+  model: SvdModel | undefined,
   outDtype: (d: DType) => DType,
   onNotice: ((line: string) => void) | undefined,
 ): FileJob[] {
@@ -243,8 +248,8 @@ function planSgm(
   if (unmapped > 0) {
     onNotice?.(`${unmapped} diffusers tensors have no sgm name; kept as "${UNMAPPED_PREFIX}<component>/<key>"`);
   }
-  if (source.layout === 'diffusers') {
-    for (const group of DEFAULT_IGNORE) {
+  if (source.layout === 'diffusers' && model) {
+    for (const group of inferenceIgnoreGroups(model)) {
       const matchers = group.patterns.map(ignoreMatcher);
       if (![...entries.keys()].some((k) => matchers.some((m) => m(k)))) {
         const what = group.reason.split(' (')[0];
@@ -259,11 +264,11 @@ function planSgm(
 function planDiffusers(
   source: CheckpointSource,
   entries: Map<string, CheckpointEntry>,
-  config: SvdCheckpointConfig,
+  layout: DiffusersKeyLayout,
+  ignoreGroups: readonly IgnoreGroup[],
   outDtype: (d: DType) => DType,
   onNotice: ((line: string) => void) | undefined,
 ): FileJob[] {
-  const layout = keyLayoutFromConfig(config);
   const byComponent = new Map<DiffusersComponent, Item[]>(DIFFUSERS_COMPONENTS.map((c) => [c, []]));
   const extras: Item[] = [];
   const taken = new Map<string, string>();
@@ -289,7 +294,13 @@ function planDiffusers(
       shape: targetShape(entry.shape, placement.transform),
     });
   }
-  if (extras.length > 0) onNotice?.(describeExtras(extras.map((e) => e.sgmKey)));
+  if (extras.length > 0)
+    onNotice?.(
+      describeExtras(
+        extras.map((e) => e.sgmKey),
+        ignoreGroups,
+      ),
+    );
   const jobs: FileJob[] = DIFFUSERS_COMPONENTS.map((c) => ({
     file: `${c}/${DIFFUSERS_WEIGHTS_BASE[c]}.safetensors`,
     metadata: { format: 'pt' },
@@ -310,8 +321,8 @@ function planDiffusers(
 }
 
 /** One notice line: how many tensors go to sgm_extra, by known group, and any that belong to no known group. */
-function describeExtras(keys: readonly string[]): string {
-  const groups = DEFAULT_IGNORE.map((g) => ({ reason: g.reason, matchers: g.patterns.map(ignoreMatcher), count: 0 }));
+function describeExtras(keys: readonly string[], ignoreGroups: readonly IgnoreGroup[]): string {
+  const groups = ignoreGroups.map((g) => ({ reason: g.reason, matchers: g.patterns.map(ignoreMatcher), count: 0 }));
   const other: string[] = [];
   for (const key of keys) {
     const g = groups.find((gr) => gr.matchers.some((m) => m(key)));
@@ -321,7 +332,7 @@ function describeExtras(keys: readonly string[]): string {
   const known = groups.filter((g) => g.count > 0).map((g) => `${g.count} ${g.reason.split(' (')[0]}`);
   if (other.length > 0) {
     const shown = other.slice(0, 10).join(', ') + (other.length > 10 ? `, … and ${other.length - 10} more` : '');
-    known.push(`${other.length} not in the SVD layout (${shown})`);
+    known.push(`${other.length} not in the model's layout (${shown})`);
   }
   return `keeping ${keys.length} tensors diffusers has no place for in ${SGM_EXTRA_FILE}: ${known.join('; ')}`;
 }
@@ -358,14 +369,5 @@ async function fsStep(path: string, step: () => Promise<void>): Promise<void> {
     throw new CheckpointFormatError(path, 'io', `cannot write (${err instanceof Error ? err.message : String(err)})`, {
       cause: err,
     });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -18,11 +18,11 @@
  * (`torchBicubicTaps`) and applied with Gather + Mul + ReduceSum, width first then height, as `upsample_bicubic2d`
  * accumulates them.
  */
-import type { SymTensor } from '../graph/builder.ts';
-import { ShapeError } from '../graph/errors.ts';
-import * as op from '../graph/ops/index.ts';
-import { HostTensor } from '../tensor/host-tensor.ts';
-import { formatShape } from '../tensor/shape.ts';
+import type { SymTensor } from '../../graph/builder.ts';
+import { ShapeError } from '../../graph/errors.ts';
+import * as op from '../../graph/ops/index.ts';
+import { HostTensor } from '../../tensor/host-tensor.ts';
+import { formatShape } from '../../tensor/shape.ts';
 
 /** open_clip OPENAI_DATASET_MEAN / OPENAI_DATASET_STD (sgm's registered `mean` / `std` buffers). */
 export const CLIP_MEAN: readonly number[] = Object.freeze([0.48145466, 0.4578275, 0.40821073]);

@@ -1,11 +1,11 @@
 /** The `vector` conditioning of pipeline-tiny: cat(emb(fps_id), emb(motion_bucket_id), emb(cond_aug)). */
 import { after, before, test } from 'node:test';
-import { microConditioningVector } from '../../src/conditioning/micro-conditioning.ts';
-import { GraphBuilder } from '../../src/graph/builder.ts';
-import type { Engine } from '../../src/runtime/engine.ts';
-import { assertClose } from '../helpers/compare.ts';
-import { createTestEngine } from '../helpers/engine.ts';
-import { loadGolden } from '../helpers/golden.ts';
+import { GraphBuilder } from '../../../src/graph/builder.ts';
+import { microConditioningVector } from '../../../src/models/conditioner/micro-conditioning.ts';
+import type { Engine } from '../../../src/runtime/engine.ts';
+import { assertClose } from '../../helpers/compare.ts';
+import { createTestEngine } from '../../helpers/engine.ts';
+import { loadGolden } from '../../helpers/golden.ts';
 
 let engine: Engine;
 before(async () => {

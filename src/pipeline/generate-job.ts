@@ -1,0 +1,308 @@
+/**
+ * Generation as a job, the whole of it top-down: a validated `GenerateRequest` → model → outputs checked →
+ * images preprocessed → checkpoint opened strictly → conditioning → sampling → decoding (./image-to-video.ts) →
+ * videos encoded with their sidecars → result. Progress is a stream of `GenerateEvent`s and an AbortSignal stops the
+ * job between engine calls; the CLI and the HTTP server only translate requests and events. Every output is written
+ * under a temporary name and renamed when complete, so a failure or Ctrl-C never leaves a half-written file.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import type { SvdModel } from '../models/description.ts';
+import { openModelWeights } from '../models/load-weights.ts';
+import { getPreset, PRESET_NAMES, PRESETS } from '../models/presets.ts';
+import { ModelConfigError } from '../models/reference/errors.ts';
+import { loadModelConfig } from '../models/reference/model-config.ts';
+import { Engine } from '../runtime/engine.ts';
+import { memoryFigures } from '../runtime/process-memory.ts';
+import type { HostTensor } from '../tensor/host-tensor.ts';
+import { unitFramesToVideo } from '../video/frames.ts';
+import { rgbToTensor } from '../video/image-io.ts';
+import { resolveVideoOutput } from '../video/output-path.ts';
+import { type PreprocessedImage, preprocessImage, requiredSizeMultiple } from '../video/preprocess.ts';
+import { writeSidecar } from '../video/sidecar.ts';
+import { checkVideoOutput, writeVideo } from '../video/writers.ts';
+import { checkpointHash } from '../weights/checkpoint-hash.ts';
+import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
+import type { GeneratedVideo, GenerateEvent, GenerateJobResult } from './events.ts';
+import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
+import type { GenerateParams } from './params.ts';
+import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
+import { latentPreview } from './stages/preview.ts';
+
+export interface GenerateJobOptions {
+  onEvent?: (event: GenerateEvent) => void;
+  signal?: AbortSignal;
+  /** Attach a small preview of the current denoised frame to each step event. */
+  previews?: boolean;
+  /** Run on this engine (kept open); default: a new engine for the job, disposed at the end. */
+  engine?: Engine;
+}
+
+/** The model a request names: a preset or a reference-structure config. */
+export function resolveModel(request: Pick<GenerateRequest, 'model'>): SvdModel {
+  const { preset, config } = request.model;
+  if (config !== undefined) return loadModelConfig(config);
+  const name = preset ?? 'svd-xt';
+  if (!PRESETS[name]) {
+    throw new GenerateRequestError([{ field: 'preset', value: name, expected: `one of ${PRESET_NAMES.join(', ')}` }]);
+  }
+  return getPreset(name);
+}
+
+/** The output path of video `index` of `count`: `clip.mp4` → `clip_00.mp4`, …; frames `dir/` → `dir/00/`. */
+export function videoOutputPath(out: string, index: number, count: number): string {
+  if (count === 1) return out;
+  const k = String(index).padStart(Math.max(2, String(count - 1).length), '0');
+  if (resolveVideoOutput(out).format === 'frames') return `${join(out, k)}/`;
+  const ext = extname(out);
+  return join(dirname(out), `${basename(out, ext)}_${k}${ext}`);
+}
+
+function imageName(source: ImageSource): string {
+  return typeof source === 'string' ? source : source.name;
+}
+
+interface PlannedVideo {
+  index: number;
+  image: number;
+  seed: number;
+  params: GenerateParams;
+  out: string;
+}
+
+async function readNoise(path: string, image: HostTensor, params: GenerateParams, latentChannels: number) {
+  const file = await SafetensorsFile.open(path);
+  try {
+    const [, , H, W] = image.shape;
+    const want: Record<string, number[]> = {
+      cond_noise: [1, 3, H, W],
+      latent_noise: [params.frames, latentChannels, H / 8, W / 8],
+    };
+    const read: Record<string, HostTensor> = {};
+    for (const [k, shape] of Object.entries(want)) {
+      if (!file.has(k)) throw new GenerateRequestError([{ field: 'noise', value: path, expected: `a tensor "${k}"` }]);
+      const t = await file.read(k);
+      if (t.dtype !== 'float32' || t.shape.join() !== shape.join()) {
+        throw new GenerateRequestError([
+          {
+            field: 'noise',
+            value: path,
+            expected: `"${k}" float32 [${shape.join(', ')}] (it is ${t.dtype} [${t.shape.join(', ')}])`,
+          },
+        ]);
+      }
+      read[k] = t;
+    }
+    const churn = new Map<number, Float32Array>();
+    for (const name of file.names()) {
+      const m = /^churn_noise\.(\d+)$/.exec(name);
+      if (m) churn.set(Number(m[1]), (await file.read(name)).data as Float32Array);
+    }
+    const churnNoise =
+      churn.size > 0
+        ? (step: number) => {
+            const eps = churn.get(step);
+            if (!eps) throw new Error(`--noise ${path}: no tensor "churn_noise.${step}" for the churn of step ${step}`);
+            return eps;
+          }
+        : undefined;
+    return { condNoise: read.cond_noise, latentNoise: read.latent_noise, churnNoise };
+  } finally {
+    await file.close();
+  }
+}
+
+/** Runs a whole generation request; resolves with what was written. */
+export async function runGenerateJob(
+  request: GenerateRequest,
+  options: GenerateJobOptions = {},
+): Promise<GenerateJobResult> {
+  const emit = options.onEvent ?? (() => {});
+  const notice = (message: string) => emit({ type: 'notice', message });
+  const t0 = performance.now();
+
+  // The model and the parameters of every video (images outermost, then seeds).
+  let model: SvdModel;
+  try {
+    model = resolveModel(request);
+  } catch (e) {
+    if (e instanceof ModelConfigError) {
+      throw new GenerateRequestError([{ field: 'config', value: request.model.config, expected: e.message }]);
+    }
+    throw e;
+  }
+  const count = request.images.length * request.seeds.length;
+  const planned: PlannedVideo[] = [];
+  for (let image = 0; image < request.images.length; image++) {
+    for (const seed of request.seeds) {
+      const index = planned.length;
+      const params = resolveParams(request, model.sampling, seed);
+      planned.push({ index, image, seed, params, out: videoOutputPath(request.out, index, count) });
+    }
+  }
+  const motion = planned[0].params.motionBucketId;
+  if (motion > 255) notice(`motion bucket ${motion} is outside the trained range 0–255`);
+
+  // Outputs first: an unwritable path or a missing ffmpeg fails before any work. Several videos into a frames
+  // folder go to numbered sub-folders of it, so the folder itself is made (and removed again if the job fails).
+  const madeFolder = count > 1 && resolveVideoOutput(request.out).format === 'frames' && !existsSync(request.out);
+  if (madeFolder) await mkdir(request.out);
+  try {
+    for (const v of planned) await checkVideoOutput(v.out);
+    return await runPlanned(request, model, planned, options, t0);
+  } catch (e) {
+    if (madeFolder) await rmdir(request.out).catch(() => {}); // only when empty: finished videos stay
+    throw e;
+  }
+}
+
+/** The job after its outputs were checked: images, weights, the pipeline, then encoding. */
+async function runPlanned(
+  request: GenerateRequest,
+  model: SvdModel,
+  planned: readonly PlannedVideo[],
+  options: GenerateJobOptions,
+  t0: number,
+): Promise<GenerateJobResult> {
+  const emit = options.onEvent ?? (() => {});
+  const notice = (message: string) => emit({ type: 'notice', message });
+  const { signal } = options;
+  const count = planned.length;
+
+  // Images, once each.
+  const [tw, th] = model.sampling.size;
+  const images: PreprocessedImage[] = [];
+  for (const source of request.images) {
+    const pre = await preprocessImage(typeof source === 'string' ? source : source.bytes, {
+      mode: request.size === 'native' ? 'native' : 'cover',
+      target: request.size && request.size !== 'native' ? request.size : { width: tw, height: th },
+      multiple: requiredSizeMultiple(model.unet.channelMult.length),
+      trainedSize: { width: tw, height: th },
+    });
+    for (const w of pre.warnings) notice(w);
+    images.push(pre);
+  }
+  const tensors = images.map((pre) => rgbToTensor(pre.image));
+  const noise = request.noise
+    ? await readNoise(request.noise, tensors[0], planned[0].params, model.unet.outChannels)
+    : undefined;
+
+  signal?.throwIfAborted();
+  emit({ type: 'stage', stage: 'loading checkpoint' });
+  const weights = await openModelWeights(request.model.checkpoint, model, { onNotice: notice });
+  const engine = options.engine ?? (await Engine.create({ provider: request.provider, threads: request.threads }));
+  try {
+    const hash = await checkpointHash(request.model.checkpoint);
+    const intermediates = planned.map(() => (request.saveIntermediates ? new Map<string, HostTensor>() : undefined));
+    const videos: VideoRequest[] = planned.map((v) => ({
+      inputs: { image: tensors[v.image], ...(noise ?? {}) },
+      params: v.params,
+    }));
+    const batch = await imageToVideoBatch(engine, model, weights.source, videos, {
+      signal,
+      intermediates,
+      onNotice: notice,
+      onStage: (stage) => emit({ type: 'stage', stage }),
+      onStep: (video, info) => {
+        const [, , H, W] = tensors[planned[video].image].shape;
+        const frame = Math.floor(planned[video].params.frames / 2);
+        const preview = options.previews ? latentPreview(info.denoised, frame, H / 8, W / 8) : undefined;
+        emit({
+          type: 'step',
+          video,
+          videos: planned.length,
+          i: info.i + 1,
+          n: info.n,
+          ...(preview ? { preview } : {}),
+        });
+      },
+    });
+    signal?.throwIfAborted();
+
+    // Tensors the user asked for, then the videos.
+    for (const v of planned) {
+      const result = batch.videos[v.index];
+      if (request.saveLatents) {
+        await writeSafetensors(videoOutputPath(request.saveLatents, v.index, count), {
+          latents: result.latents,
+          frames: result.frames,
+        });
+      }
+      const inter = intermediates[v.index];
+      if (inter && request.saveIntermediates) {
+        await writeSafetensors(videoOutputPath(request.saveIntermediates, v.index, count), inter);
+      }
+    }
+    emit({ type: 'stage', stage: 'encoding' });
+    const written: GeneratedVideo[] = [];
+    const encodeStart = performance.now();
+    for (const v of planned) {
+      const result = batch.videos[v.index];
+      const fps = request.fps ?? v.params.fpsId + 1;
+      const video = await writeVideo(unitFramesToVideo(result.frames), v.out, { fps, signal });
+      const pre = images[v.image];
+      const mem = memoryFigures();
+      const record = {
+        tool: 'svd-ts',
+        output: video.path,
+        format: video.format,
+        width: video.width,
+        height: video.height,
+        frames: video.frameCount,
+        fps,
+        video: { index: v.index, of: count },
+        image: imageName(request.images[v.image]),
+        preprocessing: {
+          mode: request.size === 'native' ? 'native' : 'cover',
+          original: pre.original,
+          resized: pre.resized,
+          crop: pre.crop,
+        },
+        model: {
+          name: model.name,
+          preset: request.model.preset,
+          config: request.model.config,
+          checkpoint: request.model.checkpoint,
+          checkpointHash: hash,
+        },
+        params: v.params,
+        seedDrawn: request.seedsDrawn,
+        noise:
+          request.noise ??
+          `seeded RNG (Philox4x32-10, seed ${v.seed}, streams cond_noise, latent_noise, churn_noise.<step>)`,
+        provider: request.provider,
+        threads: engine.threads,
+        memoryPlan: { splitCfg: batch.plan.splitCfg, memoryArena: batch.plan.memoryArena },
+        timingsMs: { ...batch.timings, total: performance.now() - t0 },
+        memory: { vmHWM: mem.vmHWM, pss: mem.pss },
+      };
+      const sidecar = await writeSidecar(v.out, record, video.format);
+      const done: GeneratedVideo = {
+        index: v.index,
+        image: imageName(request.images[v.image]),
+        seed: v.seed,
+        output: video.path,
+        sidecar,
+        format: video.format,
+        width: video.width,
+        height: video.height,
+        frames: video.frameCount,
+        fps,
+      };
+      written.push(done);
+      emit({ type: 'video', video: done });
+    }
+    const mem = memoryFigures();
+    const result: GenerateJobResult = {
+      videos: written,
+      timingsMs: { ...batch.timings, encoding: performance.now() - encodeStart, total: performance.now() - t0 },
+      memory: { vmHWM: mem.vmHWM, pss: mem.pss },
+    };
+    emit({ type: 'done', result });
+    return result;
+  } finally {
+    await weights.source.close();
+    if (!options.engine) await engine.dispose();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * A cheap preview of a latent frame for progress events: each latent pixel's 4 channels mapped to RGB by a fixed
+ * linear map, no VAE. The factors are the widely used least-squares fit of the SD 1.x/2.x VAE (the latent space SVD
+ * shares), e.g. ComfyUI's `latent_rgb_factors` for SD1.5; the preview is h×w = the latent size (1/8 of the video).
+ */
+export interface PreviewImage {
+  readonly width: number;
+  readonly height: number;
+  /** Row-major RGB, 3 bytes per pixel. */
+  readonly rgb: Uint8Array;
+}
+
+/** Rows: latent channels 0–3; columns: R, G, B. */
+const LATENT_RGB: readonly (readonly number[])[] = [
+  [0.3512, 0.2297, 0.3227],
+  [0.325, 0.4974, 0.235],
+  [-0.2829, 0.1762, 0.2721],
+  [-0.212, -0.2616, -0.7177],
+];
+
+/**
+ * Frame `frame` of a latent batch [T, 4, h, w] (the sampler's denoised estimate, unscaled) as an RGB preview.
+ */
+export function latentPreview(latent: Float32Array, frame: number, h: number, w: number): PreviewImage {
+  const plane = h * w;
+  const base = frame * 4 * plane;
+  const rgb = new Uint8Array(plane * 3);
+  for (let i = 0; i < plane; i++) {
+    for (let k = 0; k < 3; k++) {
+      let v = 0;
+      for (let c = 0; c < 4; c++) v += latent[base + c * plane + i] * LATENT_RGB[c][k];
+      rgb[i * 3 + k] = Math.max(0, Math.min(255, Math.round(((v + 1) / 2) * 255)));
+    }
+  }
+  return { width: w, height: h, rgb };
+}
