@@ -5,6 +5,7 @@
  * (./presets.ts) are values of this type; the reference's `{ engine_config, clip_arch }` JSON is read into it by one
  * adapter (./reference/model-config.ts). Checkpoint keys are enumerated from it (./declare-params.ts), never listed apart.
  */
+import type { GuiderKind } from '../diffusion/config.ts';
 import type { ClipVisionConfig } from './clip/config.ts';
 import type { VideoUNetConfig } from './unet/config.ts';
 import type { AutoencoderConfig, AutoencoderKLConfig } from './vae/config.ts';
@@ -45,14 +46,12 @@ export type FirstStageSpec =
     }
   | { readonly kind: 'autoencoder-kl'; readonly kl: AutoencoderKLConfig };
 
-/** Guidance of the reference's sampler configs (`LinearPredictionGuider`, `TrianglePredictionGuider`, `VanillaCFG`). */
-export type DefaultGuider = 'linear' | 'triangle' | 'vanilla';
-
 /** What `simple_video_sample.py` uses for a model (svd-spec.md §2.1), and the sgm sampler config's values. */
 export interface SamplingDefaults {
   readonly numFrames: number;
   readonly numSteps: number;
-  readonly guider: DefaultGuider;
+  /** The sampler config's guider (`LinearPredictionGuider`, `TrianglePredictionGuider`, `VanillaCFG`, none). */
+  readonly guider: GuiderKind;
   readonly minCfg: number;
   readonly maxCfg: number;
   /** EDM discretization. */
