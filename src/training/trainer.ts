@@ -131,6 +131,19 @@ export class Trainer {
     return result;
   }
 
+  /**
+   * Runs a graph whose inputs may name state tensors (e.g. a loss graph with the trainable parameters as inputs, for
+   * a validation loss): those are fed from the resident state; nothing is updated.
+   */
+  async evaluate(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>> {
+    const all: Record<string, Feed> = { ...feeds };
+    for (const i of graph.inputs) {
+      const r = this.state.get(i.name);
+      if (r && all[i.name] === undefined) all[i.name] = r;
+    }
+    return this.engine.run(graph, all);
+  }
+
   /** All state tensors (parameters, moments, EMA) copied to the host. */
   async download(): Promise<Map<string, HostTensor>> {
     const out = new Map<string, HostTensor>();

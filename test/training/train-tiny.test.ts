@@ -6,15 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { standardDiffusionLoss } from '../../src/diffusion/loss.ts';
 import { gradName, valueAndGrad } from '../../src/graph/autodiff/index.ts';
-import { GraphBuilder } from '../../src/graph/builder.ts';
-import { svdNetwork } from '../../src/models/svd-network.ts';
+import { modelFromReferenceConfig } from '../../src/models/reference/model-config.ts';
 import { videoUNetConfigFromSgm } from '../../src/models/unet/index.ts';
-import { Params } from '../../src/nn/params.ts';
 import type { Engine } from '../../src/runtime/engine.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { constantLr } from '../../src/training/schedules.ts';
+import { stageLossGraph } from '../../src/training/stages/graphs.ts';
 import { buildTrainStep } from '../../src/training/train-step.ts';
 import { Trainer } from '../../src/training/trainer.ts';
 import { SafetensorsFile } from '../../src/weights/index.ts';
@@ -36,43 +34,27 @@ test('train-tiny: loss, 6 parameter gradients and one AdamW step match the refer
   const g = await loadGolden('train-tiny/train.safetensors');
   const manifest = JSON.parse(readFileSync(`${GOLDEN_DIR}train-tiny/manifest.json`, 'utf8'));
   const unetManifest = JSON.parse(readFileSync(`${GOLDEN_DIR}unet-tiny/manifest.json`, 'utf8'));
-  const cfg = videoUNetConfigFromSgm(unetManifest.config);
+  const model = modelFromReferenceConfig(JSON.parse(readFileSync(`${GOLDEN_DIR}pipeline-tiny/config.json`, 'utf8')));
+  assert.deepEqual(model.unet, videoUNetConfigFromSgm(unetManifest.config), 'the tiny model is the unet-tiny UNet');
   const T = manifest.T as number;
 
+  const golden = (k: string) => g.get(k)!;
   const data: Record<string, HostTensor> = {
-    x0: g.get('x0')!,
-    sigma: g.get('sigma')!,
-    noise: g.get('noise')!,
-    crossattn: g.get('cond.crossattn')!,
-    vector: g.get('cond.vector')!,
-    concat: g.get('cond.concat')!,
-    image_only_indicator: g.get('image_only_indicator')!,
+    x0: golden('x0'),
+    sigma: golden('sigma'),
+    noise: golden('noise'),
+    context: golden('cond.crossattn'),
+    y: golden('cond.vector'),
+    concat: golden('cond.concat'),
+    image_only_indicator: golden('image_only_indicator'),
   };
-  const b = new GraphBuilder('train_tiny_loss');
-  const x = Object.fromEntries(Object.entries(data).map(([k, t]) => [k, b.input(k, t.shape)]));
-  const p = new Params(b);
-  const out = standardDiffusionLoss(
-    (xScaled, cNoise) =>
-      svdNetwork(
-        p,
-        cfg,
-        {
-          xScaled,
-          concat: x.concat,
-          cNoise,
-          context: x.crossattn,
-          y: x.vector,
-          imageOnlyIndicator: x.image_only_indicator,
-        },
-        T,
-      ),
-    { x0: x.x0, sigma: x.sigma, noise: x.noise },
+  // The training stages' loss graph (src/training/stages/graphs.ts), the one `svd train` compiles.
+  const [n, , lh, lw] = data.x0.shape;
+  const { graph: lossGraph, params: p } = stageLossGraph(
+    model,
+    { videos: n / T, frames: T, h: lh, w: lw },
+    { denoisedOutput: true },
   );
-  b.output('loss', out.loss);
-  b.output('denoised', out.denoised);
-  b.output('loss_per_sample', out.perSample);
-  const lossGraph = b.build();
-
   const file = await SafetensorsFile.open(`${GOLDEN_DIR}pipeline-tiny/checkpoint.safetensors`);
   const weights: Record<string, HostTensor> = {};
   try {

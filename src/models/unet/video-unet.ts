@@ -148,13 +148,16 @@ export function buildVideoUNet(
         return upsample(lp, h, spec.channels, cfg.convResample);
     }
   };
-  const sequential = (bp: Params, specs: readonly LayerSpec[], h: SymTensor): SymTensor => {
-    specs.forEach((spec, i) => {
-      h = layer(bp.pp(i), spec, h);
+  // Each block is traced in a scope named by its checkpoint prefix, so training can recompute its activations in
+  // the backward pass instead of keeping them (`unetBlockScopes`, `valueAndGrad({ recompute })`).
+  const sequential = (bp: Params, specs: readonly LayerSpec[], h: SymTensor): SymTensor =>
+    bp.builder.scope(bp.prefix, () => {
+      specs.forEach((spec, i) => {
+        h = layer(bp.pp(i), spec, h);
+      });
+      tap.at(bp, h);
+      return h;
     });
-    tap.at(bp, h);
-    return h;
-  };
 
   const layout = videoUNetLayout(cfg);
   const skips: SymTensor[] = [];
@@ -171,6 +174,16 @@ export function buildVideoUNet(
   const out = outHead(p.pp('out'), h, layout.finalChannels, cfg.outChannels);
   tap.at(p.pp('out'), out);
   return out;
+}
+
+/** The scopes of the UNet's blocks under `prefix` (input blocks, middle block, output blocks), for recomputation. */
+export function unetBlockScopes(cfg: VideoUNetConfig, prefix: string): string[] {
+  const layout = videoUNetLayout(cfg);
+  return [
+    ...layout.inputBlocks.map((_, i) => `${prefix}.input_blocks.${i}`),
+    `${prefix}.middle_block`,
+    ...layout.outputBlocks.map((_, i) => `${prefix}.output_blocks.${i}`),
+  ];
 }
 
 /**

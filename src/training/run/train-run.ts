@@ -1,0 +1,358 @@
+/**
+ * A training run, top-down: config → model and starting weights → the stage's loss graph and compiled train step
+ * (forward + backward + AdamW, clipping, EMA, accumulation, recomputation: src/training/train-step.ts) → the loop
+ * (samples → feeds → step → log) with validation, checkpoints and retention → the exported weights. Progress is a
+ * stream of `TrainEvent`s; an AbortSignal stops between steps with a checkpoint. Resuming from the run folder
+ * continues exactly where the last checkpoint left off: every random draw is keyed by step or sample index, the data
+ * order by its saved position, and the trainer state is restored bit for bit.
+ */
+import type { Graph } from '../../graph/ir.ts';
+import { declareModelParams } from '../../models/declare-params.ts';
+import type { SvdModel } from '../../models/description.ts';
+import { loadWeightsInto, openModelWeights } from '../../models/load-weights.ts';
+import { getPreset } from '../../models/presets.ts';
+import { loadModelConfig } from '../../models/reference/model-config.ts';
+import type { Params } from '../../nn/params.ts';
+import { Engine } from '../../runtime/engine.ts';
+import { memoryFigures } from '../../runtime/process-memory.ts';
+import type { HostTensor } from '../../tensor/host-tensor.ts';
+import { type CheckpointSource, writeSafetensors } from '../../weights/index.ts';
+import { randomCheckpoint } from '../../weights/random-source.ts';
+import { selectParams } from '../freeze.ts';
+import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts';
+import type { TrainConfig } from '../stages/config.ts';
+import { stageLossGraph } from '../stages/graphs.ts';
+import { initTemporalLayers } from '../stages/init.ts';
+import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
+import { buildTrainStep } from '../train-step.ts';
+import { Trainer } from '../trainer.ts';
+import { type LossPoint, writeLossCurve } from './loss-plot.ts';
+import { type CheckpointRecord, RunFolder } from './run-folder.ts';
+
+/** Where samples come from: the next one in the run's order (or a skip), and the order's position. */
+export interface SampleProvider {
+  next(): Promise<{ sample: TrainSample } | { skipped: { id: string; reason: string } }>;
+  /** JSON-serialisable; `open(config, position)` continues from it. */
+  position(): unknown;
+}
+
+export type SampleProviderFactory = (config: TrainConfig, position?: unknown) => Promise<SampleProvider>;
+
+/** LoRA hooks (src/models/lora): wrap the UNet's Params, name and initialise the LoRA tensors, save them. */
+export interface LoraHooks {
+  wrap(p: Params): Params;
+  names(): string[];
+  init(seed: number): Map<string, HostTensor>;
+  save(path: string, values: ReadonlyMap<string, HostTensor>): Promise<void>;
+}
+
+export type TrainEvent =
+  | { type: 'stage'; stage: 'loading' | 'compiling' | 'training' | 'exporting' }
+  | {
+      type: 'step';
+      step: number;
+      steps: number;
+      loss: number;
+      lr: number;
+      gradNorm?: number;
+      samplesPerSecond: number;
+    }
+  | { type: 'skipped'; id: string; reason: string }
+  | { type: 'validation'; step: number; loss: number }
+  | { type: 'checkpoint'; step: number; path: string }
+  | { type: 'notice'; message: string };
+
+export interface TrainRunOptions {
+  run: string;
+  /** Continue the run in `run` from its last checkpoint (its config.json is used). */
+  resume?: boolean;
+  samples: SampleProviderFactory;
+  lora?: (model: SvdModel, config: TrainConfig) => LoraHooks;
+  onEvent?: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+  /** Stop after this many steps of this invocation (tests of resume; the run stays resumable). */
+  stopAfter?: number;
+}
+
+export interface TrainRunResult {
+  step: number;
+  /** The exported weights (sgm single file, or the LoRA file), when the run finished. */
+  exported?: string;
+  lastLoss: number;
+  validationLoss?: number;
+}
+
+/** The run's model: a preset or a reference-structure config. */
+export function trainModel(config: TrainConfig): SvdModel {
+  return config.model.config ? loadModelConfig(config.model.config) : getPreset(config.model.preset ?? 'svd');
+}
+
+function lrSchedule(c: TrainConfig): LrSchedule {
+  if (c.schedule === 'cosine') return cosineLr(c.lr, c.steps, c.warmupSteps);
+  return c.warmupSteps > 0 ? warmupLr(c.lr, c.warmupSteps) : constantLr(c.lr);
+}
+
+/** The loss graph with the trainable parameters as inputs (what the Trainer feeds from its state). */
+function withTrainableInputs(graph: Graph, trainable: ReadonlySet<string>): Graph {
+  return { ...graph, inputs: graph.inputs.map((i) => (trainable.has(i.name) ? { ...i, kind: 'input' as const } : i)) };
+}
+
+export async function runTraining(
+  configIn: TrainConfig | undefined,
+  options: TrainRunOptions,
+): Promise<TrainRunResult> {
+  const emit = options.onEvent ?? (() => {});
+  let run: RunFolder;
+  let config: TrainConfig;
+  if (options.resume) {
+    const opened = await RunFolder.open(options.run);
+    run = opened.run;
+    config = opened.config as TrainConfig;
+  } else {
+    if (!configIn) throw new Error('runTraining: a config is needed for a new run');
+    config = configIn;
+    run = await RunFolder.create(options.run, config);
+  }
+  const latest = options.resume ? await run.latest() : undefined;
+
+  emit({ type: 'stage', stage: 'loading' });
+  const model = trainModel(config);
+  const tree = declareModelParams(model);
+  let source: CheckpointSource;
+  if (config.model.init) {
+    source = (
+      await openModelWeights(config.model.init, model, { onNotice: (m) => emit({ type: 'notice', message: m }) })
+    ).source;
+  } else {
+    emit({ type: 'notice', message: 'no model.init: every weight starts random (N(0, 1/fan_in))' });
+    source = randomCheckpoint(tree, config.seed);
+  }
+  const engine = await Engine.create({ threads: config.threads });
+  try {
+    return await train(run, config, model, tree, source, engine, latest, options);
+  } finally {
+    await source.close();
+    await engine.dispose();
+  }
+}
+
+async function train(
+  run: RunFolder,
+  config: TrainConfig,
+  model: SvdModel,
+  tree: ReturnType<typeof declareModelParams>,
+  source: CheckpointSource,
+  engine: Engine,
+  latest: CheckpointRecord | undefined,
+  options: TrainRunOptions,
+): Promise<TrainRunResult> {
+  const emit = options.onEvent ?? (() => {});
+  const { data } = config;
+  const shape = { videos: config.batch, frames: data.frames, h: data.height / 8, w: data.width / 8 };
+
+  emit({ type: 'stage', stage: 'compiling' });
+  const lora = config.stage === 'lora' ? options.lora?.(model, config) : undefined;
+  if (config.stage === 'lora' && !lora) throw new Error('the lora stage needs LoRA support (options.lora)');
+  const loss = stageLossGraph(model, shape, { recompute: config.recompute, wrap: lora?.wrap });
+  const graphWeights = loss.graph.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
+  const trainable = lora ? lora.names() : selectParams(graphWeights, config.trainable, config.frozen);
+  if (trainable.length === 0) throw new Error('no trainable parameters: check "trainable" and "frozen"');
+  const compiled = buildTrainStep({
+    lossGraph: loss.graph,
+    trainable,
+    optimizer: {
+      kind: 'adamw',
+      hyper: { lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8, weightDecay: config.weightDecay },
+    },
+    clipGradNorm: config.clipGradNorm > 0 ? config.clipGradNorm : undefined,
+    ema: config.ema > 0,
+    accumulate: config.accumulate,
+    recompute: loss.recompute,
+  });
+  const trainableSet = new Set(trainable);
+  const frozen = graphWeights.filter((k) => !trainableSet.has(k));
+  await loadWeightsInto(engine, source, frozen);
+  const batcher = new StepBatcher(engine, model, config);
+  const trainerOpts = { lr: lrSchedule(config), emaDecay: config.ema > 0 ? config.ema : undefined };
+
+  // Starting values: the init checkpoint (Stage II: temporal layers fresh, equal to the image model) or a resume.
+  let trainer: Trainer;
+  if (latest) {
+    trainer = await Trainer.resume(engine, compiled, run.path(latest.state), trainerOpts);
+    await run.truncateLog(latest.step);
+  } else {
+    let initial: Map<string, HostTensor>;
+    if (lora) initial = lora.init(config.seed);
+    else {
+      initial = new Map();
+      const fresh =
+        config.stage === 'video'
+          ? initTemporalLayers(tree, { seed: config.seed, mergeFactor: model.unet.mergeFactor })
+          : new Map();
+      for (const k of trainable) initial.set(k, fresh.get(k) ?? (await source.read(k)));
+      for (const [k, v] of fresh)
+        if (!trainableSet.has(k) && graphWeights.includes(k)) await engine.setWeights({ [k]: v });
+    }
+    trainer = await Trainer.create(engine, compiled, initial, trainerOpts);
+  }
+  const provider = await options.samples(config, latest?.data);
+  let samplesConsumed = latest?.samplesConsumed ?? 0;
+
+  const nextSample = async (): Promise<TrainSample> => {
+    for (let attempts = 0; attempts < 1000; attempts++) {
+      options.signal?.throwIfAborted();
+      const r = await provider.next();
+      samplesConsumed++;
+      if ('sample' in r) return r.sample;
+      emit({ type: 'skipped', ...r.skipped });
+      await run.appendLog({ skipped: r.skipped.id, reason: r.skipped.reason, step: trainer.step });
+    }
+    throw new Error('1000 samples in a row could not be read: check the data');
+  };
+
+  // Validation: the loss on a fixed held-out batch (the first samples of a second order), with fixed draws.
+  const validationProvider = await options.samples({ ...config, seed: config.seed + 1 });
+  const validationSamples: TrainSample[] = [];
+  while (validationSamples.length < config.batch) {
+    const r = await validationProvider.next();
+    if ('sample' in r) validationSamples.push(r.sample);
+  }
+  const validationFeeds = await batcher.feeds(validationSamples, -1, 0, 2 ** 40);
+  for (const g of batcher.graphs())
+    await loadWeightsInto(
+      engine,
+      source,
+      g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name),
+    );
+  const validationGraph = withTrainableInputs(loss.graph, trainableSet);
+  const validate = async () => {
+    const out = await trainer.evaluate(validationGraph, validationFeeds);
+    return (out.loss.data as Float32Array)[0];
+  };
+
+  const points: LossPoint[] = (await run.readLog()).flatMap((r): LossPoint[] => {
+    if (typeof r.step !== 'number') return [];
+    if (typeof r.loss === 'number') return [{ step: r.step, loss: r.loss, series: 'train' }];
+    if (typeof r.validationLoss === 'number') return [{ step: r.step, loss: r.validationLoss, series: 'validation' }];
+    return [];
+  });
+  const checkpoint = async () => {
+    const state = run.stateName(trainer.step);
+    await run.guard(run.path(state), () => trainer.save(run.path(state)));
+    await run.setLatest({
+      step: trainer.step,
+      state,
+      data: provider.position(),
+      samplesConsumed,
+      time: new Date().toISOString(),
+    });
+    await run.retain(config.checkpoint.keep);
+    emit({ type: 'checkpoint', step: trainer.step, path: run.path(state) });
+  };
+
+  emit({ type: 'stage', stage: 'training' });
+  let lastLoss = Number.NaN;
+  let validationLoss: number | undefined;
+  const startStep = trainer.step;
+  let interrupted = false;
+  while (trainer.step < config.steps) {
+    if (options.signal?.aborted || (options.stopAfter !== undefined && trainer.step - startStep >= options.stopAfter)) {
+      interrupted = true;
+      break;
+    }
+    const t0 = performance.now();
+    const step = trainer.step;
+    const micro: Record<string, HostTensor>[] = [];
+    for (let m = 0; m < config.accumulate; m++) {
+      const first = samplesConsumed;
+      const samples: TrainSample[] = [];
+      while (samples.length < config.batch) samples.push(await nextSample());
+      micro.push(await batcher.feeds(samples, step, m, first));
+      for (const g of batcher.graphs()) {
+        await loadWeightsInto(
+          engine,
+          source,
+          g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name),
+        );
+      }
+    }
+    const result = await trainer.runStep(config.accumulate === 1 ? micro[0] : micro);
+    lastLoss = result.loss;
+    const seconds = (performance.now() - t0) / 1000;
+    const samplesPerSecond = (config.batch * config.accumulate) / seconds;
+    const lr = trainerOpts.lr(step);
+    const mem = memoryFigures();
+    await run.appendLog({
+      step: trainer.step,
+      loss: result.loss,
+      lr,
+      gradNorm: result.gradNorm,
+      samplesPerSecond,
+      rss: mem.rss,
+      vmHWM: mem.vmHWM,
+    });
+    points.push({ step: trainer.step, loss: result.loss, series: 'train' });
+    emit({
+      type: 'step',
+      step: trainer.step,
+      steps: config.steps,
+      loss: result.loss,
+      lr,
+      gradNorm: result.gradNorm,
+      samplesPerSecond,
+    });
+    const last = trainer.step === config.steps;
+    if (trainer.step % config.validation.every === 0 || last) {
+      validationLoss = await validate();
+      await run.appendLog({ step: trainer.step, validationLoss });
+      points.push({ step: trainer.step, loss: validationLoss, series: 'validation' });
+      emit({ type: 'validation', step: trainer.step, loss: validationLoss });
+      await run.writeVia('loss.png', (tmp) => writeLossCurve(tmp, points, `${config.stage} stage: loss`));
+    }
+    if (trainer.step % config.checkpoint.every === 0 || last) await checkpoint();
+  }
+  const latestNow = await run.latest();
+  if (interrupted) {
+    if (latestNow?.step !== trainer.step) await checkpoint();
+    await run.writeVia('loss.png', (tmp) => writeLossCurve(tmp, points, `${config.stage} stage: loss`));
+    await trainer.dispose();
+    options.signal?.throwIfAborted();
+    return { step: trainer.step, lastLoss, validationLoss };
+  }
+
+  emit({ type: 'stage', stage: 'exporting' });
+  const exported = await exportWeights(run, config, trainer, source, tree, lora);
+  await trainer.dispose();
+  return { step: trainer.step, exported, lastLoss, validationLoss };
+}
+
+/** The trained weights (EMA where kept): the whole model as an sgm file, or the LoRA tensors alone. */
+async function exportWeights(
+  run: RunFolder,
+  config: TrainConfig,
+  trainer: Trainer,
+  source: CheckpointSource,
+  tree: ReturnType<typeof declareModelParams>,
+  lora: LoraHooks | undefined,
+): Promise<string> {
+  const state = await trainer.download();
+  const value = (k: string) => state.get(config.ema > 0 ? `ema:${k}` : k) ?? state.get(k);
+  if (lora) {
+    const values = new Map(lora.names().map((k) => [k, value(k)!]));
+    await run.writeVia('lora.safetensors', (tmp) => lora.save(tmp, values));
+    return run.path('lora.safetensors');
+  }
+  const all: Record<string, HostTensor> = {};
+  for (const k of tree.shapes.keys()) {
+    all[k] = value(k) ?? (await source.read(k));
+  }
+  await run.writeVia('model.safetensors', (tmp) =>
+    writeSafetensors(tmp, all, {
+      format: 'pt',
+      trained_by: 'svd-ts',
+      stage: config.stage,
+      steps: String(trainer.step),
+    }),
+  );
+  return run.path('model.safetensors');
+}

@@ -1,0 +1,70 @@
+/**
+ * Parameter initialisation for training stages.
+ *
+ * Stage II adds temporal layers to an image model (VideoLDM layout, paper §3.2). They are initialised so that the
+ * video network starts out equal to the image model frame by frame: every temporal branch ends in a residual whose
+ * last projection is zero (the temporal ResBlock's `out_layers.3`, each temporal transformer block's `attn1.to_out`,
+ * `attn2.to_out`, `ff.net.2`, `ff_in.net.2`) and the frame-position embedding added before the temporal blocks
+ * (`time_pos_embed.2`) is zero, so each temporal branch returns its input and the learned blend
+ * α·spatial + (1 − α)·temporal is the spatial output whatever α is. Other weights are drawn N(0, 1/fan_in) from the
+ * run's seed, norms start at (1, 0), `mix_factor` at the config's `merge_factor` (sgm `AlphaBlender` init).
+ */
+import type { ParamTree } from '../../nn/params.ts';
+import { HostTensor } from '../../tensor/host-tensor.ts';
+import { Rng } from '../../tensor/rng.ts';
+import { numel } from '../../tensor/shape.ts';
+import { globToRegExp, TEMPORAL_PARAM_PATTERNS } from '../freeze.ts';
+
+/** The last projections of the temporal branches and the frame-position embedding: zero at the start of Stage II. */
+export const TEMPORAL_ZERO_PATTERNS: readonly string[] = [
+  '**.time_stack.out_layers.3.*',
+  '**.time_stack.*.attn1.to_out.0.*',
+  '**.time_stack.*.attn2.to_out.0.*',
+  '**.time_stack.*.ff.net.2.*',
+  '**.time_stack.*.ff_in.net.2.*',
+  '**.time_pos_embed.2.*',
+];
+
+/** Norm parameters (GroupNorm / LayerNorm), by the reference's module names. */
+const NORM_PATTERNS = ['**.norm*.*', '**.in_layers.0.*', '**.out_layers.0.*', '**.out.0.*', '**.ln_*.*'];
+
+export interface InitOptions {
+  seed: number;
+  /** Initial `mix_factor` (sgm `merge_factor`, 0.5). */
+  mergeFactor: number;
+  /** Keys initialised to zero. */
+  zero?: readonly string[];
+}
+
+/** A fresh value for parameter `key` of `shape`. */
+export function initParam(
+  key: string,
+  shape: readonly number[],
+  opts: InitOptions,
+  rng = new Rng(opts.seed),
+): HostTensor {
+  const matches = (patterns: readonly string[]) => patterns.some((p) => globToRegExp(p).test(key));
+  if (key.endsWith('mix_factor')) return HostTensor.float32(shape, new Array(numel(shape)).fill(opts.mergeFactor));
+  if (matches(opts.zero ?? [])) return HostTensor.zeros('float32', shape);
+  if (matches(NORM_PATTERNS) || shape.length <= 1) {
+    const isScale = key.endsWith('.weight') && matches(NORM_PATTERNS);
+    return isScale ? HostTensor.float32(shape, new Array(numel(shape)).fill(1)) : HostTensor.zeros('float32', shape);
+  }
+  const t = rng.randn(`init.${key}`, shape);
+  const std = 1 / Math.sqrt(numel(shape) / shape[0]); // N(0, 1/fan_in)
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) d[i] *= std;
+  return t;
+}
+
+/** The temporal layers of `tree` initialised for Stage II (see the module comment). */
+export function initTemporalLayers(tree: ParamTree, opts: Omit<InitOptions, 'zero'>): Map<string, HostTensor> {
+  const rng = new Rng(opts.seed);
+  const temporal = TEMPORAL_PARAM_PATTERNS.map(globToRegExp);
+  const out = new Map<string, HostTensor>();
+  for (const [key, shape] of tree.shapes) {
+    if (!temporal.some((r) => r.test(key))) continue;
+    out.set(key, initParam(key, shape, { ...opts, zero: TEMPORAL_ZERO_PATTERNS }, rng));
+  }
+  return out;
+}
