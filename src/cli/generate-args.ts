@@ -13,6 +13,8 @@ model:
   --checkpoint PATH       sgm .safetensors file or diffusers folder (required until a default model ships)
   --preset NAME           svd | svd-xt | svd-xt-1.1 | svd-image-decoder | svd-xt-image-decoder (default svd-xt)
   --config JSON           model config in the reference structure ({ engine_config, clip_arch }) for other sizes
+  --lora FILE[:SCALE]     a LoRA (kohya-named .safetensors, e.g. from svd lora / a LoRA training run) merged into the
+                          UNet's weights at SCALE (default 1); repeatable: the LoRAs' updates add
 videos:
   --seed N|N,N,…|random   one video per seed (default 23); random draws one and records it in the sidecar
   --num-videos N          N videos per image, seeds s, s+1, … from the (first) seed
@@ -45,6 +47,7 @@ const VALUE_FLAGS: Readonly<Record<string, RequestField>> = {
   checkpoint: 'checkpoint',
   preset: 'preset',
   config: 'config',
+  lora: 'lora',
   frames: 'frames',
   steps: 'steps',
   seed: 'seed',
@@ -85,9 +88,15 @@ export function describeIssueForCli(issue: RequestIssue): string {
   return `${flagOf(issue.field)} ${JSON.stringify(shown)}: expected ${issue.expected}`;
 }
 
+/** Flags that may be given several times (a list in the request). */
+const REPEATABLE = new Set(['image', 'lora']);
+
 const OPTIONS = {
   ...Object.fromEntries(
-    Object.keys(VALUE_FLAGS).map((f) => [f, f === 'image' ? { type: 'string', multiple: true } : { type: 'string' }]),
+    Object.keys(VALUE_FLAGS).map((f) => [
+      f,
+      REPEATABLE.has(f) ? { type: 'string', multiple: true } : { type: 'string' },
+    ]),
   ),
   'split-cfg': { type: 'boolean' },
   json: { type: 'boolean' },

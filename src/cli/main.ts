@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { convertCommand } from './convert.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
+import { loraCommand } from './lora.ts';
 
 const USAGE = `usage: svd <command> [options]
 
@@ -14,6 +15,8 @@ commands:
   generate --image PATH --checkpoint PATH [...]  image-to-video (svd generate --help for every option)
   convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
                                                checkpoint layout conversion (sgm single file ⇄ diffusers folder)
+  lora merge BASE LORA[:SCALE] … OUT [--config JSON | --preset NAME]
+                                               merge LoRAs into a checkpoint (svd generate --lora applies them)
 
 options:
   --help, -h      this help
@@ -41,6 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return convertCommand(rest);
     case 'generate':
       return generateCommand(rest);
+    case 'lora':
+      return loraCommand(rest);
     default:
       console.error(`svd: unknown command "${command}"\n\n${USAGE}`);
       return 2;

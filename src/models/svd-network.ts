@@ -63,13 +63,20 @@ export function concatChannels(unet: VideoUNetConfig): number {
 /**
  * The inference graph of F for `rows` rows of T-frame videos at latent size h×w. Inputs: `x` (c_in·x), `concat`
  * (when the UNet takes one), `timesteps` (c_noise), `context`, `y` (label embedding), `image_only_indicator`;
- * output `out`.
+ * output `out`. `wrap` decorates the root Params (e.g. `(p) => withLora(p, set)`: LoRA as graph weights).
  */
-export function svdNetworkGraph(unet: VideoUNetConfig, rows: number, numFrames: number, h: number, w: number): Graph {
+export function svdNetworkGraph(
+  unet: VideoUNetConfig,
+  rows: number,
+  numFrames: number,
+  h: number,
+  w: number,
+  wrap: (p: Params) => Params = (p) => p,
+): Graph {
   const b = new GraphBuilder(`unet_${rows}x${h}x${w}`);
   const extra = concatChannels(unet);
   const out = svdNetwork(
-    new Params(b),
+    wrap(new Params(b)),
     unet,
     {
       xScaled: b.input('x', [rows, unet.outChannels, h, w]),

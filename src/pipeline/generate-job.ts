@@ -10,6 +10,9 @@ import { mkdir, rmdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { SvdModel } from '../models/description.ts';
 import { openModelWeights } from '../models/load-weights.ts';
+import { loraRecords, openLoras } from '../models/lora/apply.ts';
+import type { FittedLora } from '../models/lora/fit.ts';
+import { loraMergedSource } from '../models/lora/merged-source.ts';
 import { getPreset, PRESET_NAMES, PRESETS } from '../models/presets.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
 import { loadModelConfig } from '../models/reference/model-config.ts';
@@ -191,15 +194,29 @@ async function runPlanned(
   signal?.throwIfAborted();
   emit({ type: 'stage', stage: 'loading checkpoint' });
   const weights = await openModelWeights(request.model.checkpoint, model, { onNotice: notice });
+  // LoRAs are merged on the host as each weight loads (src/models/lora/merged-source.ts): the UNet graph stays the
+  // base model's, with no per-step cost. They are fitted to the model here, before any engine work.
+  let source = weights.source;
+  let loras: FittedLora[] = [];
+  let hash: { sha256: string; scope: string };
+  try {
+    hash = await checkpointHash(request.model.checkpoint);
+    if (request.loras.length > 0) {
+      loras = await openLoras(request.loras, weights.tree.shapes, { baseHash: hash.sha256, onNotice: notice });
+      source = loraMergedSource(weights.source, loras);
+    }
+  } catch (e) {
+    await weights.source.close();
+    throw e;
+  }
   const engine = options.engine ?? (await Engine.create({ provider: request.provider, threads: request.threads }));
   try {
-    const hash = await checkpointHash(request.model.checkpoint);
     const intermediates = planned.map(() => (request.saveIntermediates ? new Map<string, HostTensor>() : undefined));
     const videos: VideoRequest[] = planned.map((v) => ({
       inputs: { image: tensors[v.image], ...(noise ?? {}) },
       params: v.params,
     }));
-    const batch = await imageToVideoBatch(engine, model, weights.source, videos, {
+    const batch = await imageToVideoBatch(engine, model, source, videos, {
       signal,
       intermediates,
       onNotice: notice,
@@ -265,6 +282,7 @@ async function runPlanned(
           config: request.model.config,
           checkpoint: request.model.checkpoint,
           checkpointHash: hash,
+          ...(loras.length > 0 ? { loras: loraRecords(loras) } : {}),
         },
         params: v.params,
         seedDrawn: request.seedsDrawn,
@@ -302,7 +320,7 @@ async function runPlanned(
     emit({ type: 'done', result });
     return result;
   } finally {
-    await weights.source.close();
+    await source.close(); // the merged source closes the base and the LoRA files
     if (!options.engine) await engine.dispose();
   }
 }

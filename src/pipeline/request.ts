@@ -7,6 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { GUIDER_KINDS, type GuiderKind, SAMPLER_KINDS, type SamplerKind } from '../diffusion/config.ts';
 import type { SamplingDefaults } from '../models/description.ts';
+import { type LoraSpec, parseLoraSpec } from '../models/lora/spec.ts';
 import type { Provider } from '../runtime/protocol.ts';
 import { defaultParams, type GenerateParams } from './params.ts';
 
@@ -19,6 +20,8 @@ export interface GenerateRequestInput {
   checkpoint?: unknown;
   preset?: unknown;
   config?: unknown;
+  /** LoRAs: `FILE[:SCALE]`, `{ path, scale }`, or a list of them (applied together: their updates add). */
+  lora?: unknown;
   frames?: unknown;
   steps?: unknown;
   /** A seed, a list of seeds (`1,2,3` or an array), or `random`. */
@@ -83,6 +86,8 @@ export interface ModelChoice {
 export interface GenerateRequest {
   readonly images: readonly ImageSource[];
   readonly model: ModelChoice;
+  /** LoRAs merged into the UNet's weights as they load (none: the checkpoint as is). */
+  readonly loras: readonly LoraSpec[];
   /** One video per (image, seed), images outermost. */
   readonly seeds: readonly number[];
   /** Whether the seeds were drawn (`--seed random`); they are recorded in the result either way. */
@@ -186,6 +191,26 @@ function readImages(r: Reader): ImageSource[] {
   return out;
 }
 
+function readLoras(r: Reader): LoraSpec[] {
+  const v = r.input.lora;
+  const list = v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+  const out: LoraSpec[] = [];
+  for (const item of list) {
+    let spec: LoraSpec | undefined;
+    if (typeof item === 'string') spec = parseLoraSpec(item);
+    else if (typeof item === 'object' && item !== null) {
+      const { path, scale = 1 } = item as { path?: unknown; scale?: unknown };
+      const n = typeof scale === 'string' && scale.trim() !== '' ? Number(scale) : scale;
+      if (typeof path === 'string' && path.trim() !== '' && typeof n === 'number' && Number.isFinite(n)) {
+        spec = { path, scale: n };
+      }
+    }
+    if (spec) out.push(spec);
+    else r.issue('lora', item, 'FILE[:SCALE] (a LoRA .safetensors file; SCALE a number, default 1)');
+  }
+  return out;
+}
+
 function readSeeds(r: Reader): { seeds: number[]; drawn: boolean } {
   const v = r.input.seed;
   const numVideos = r.int('numVideos', 1, 10_000);
@@ -250,6 +275,7 @@ export function parseGenerateRequest(
   const preset = r.path('preset');
   const config = r.path('config');
   if (preset !== undefined && config !== undefined) r.issue('config', config, 'either --preset or --config, not both');
+  const loras = readLoras(r);
   const { seeds, drawn } = readSeeds(r);
 
   const overrides: Partial<Omit<GenerateParams, 'seed'>> = {};
@@ -298,6 +324,7 @@ export function parseGenerateRequest(
   return {
     images,
     model: { checkpoint: checkpoint!, preset: config === undefined ? (preset ?? 'svd-xt') : undefined, config },
+    loras,
     seeds,
     seedsDrawn: drawn,
     overrides,

@@ -1,21 +1,12 @@
 /**
  * Choosing trainable parameters by name pattern: e.g. only the temporal layers (`time_stack`, `time_mixer`,
  * `time_pos_embed`: the paper's 656 M new parameters) or only LoRA matrices.
- * Patterns are globs over dotted keys: `*` matches within one path segment, `**` across segments.
+ * Patterns are globs over dotted keys: `*` matches within one path segment, `**` across segments (`globToRegExp`,
+ * in `src/nn/key-glob.ts` so that LoRA targets in nn share it).
  */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else re += '[^.]*';
-    } else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+import { globToRegExp } from '../nn/key-glob.ts';
+
+export { globToRegExp };
 
 /** Keys selected by `include` (all when empty) minus those matching `exclude`. */
 export function selectParams(

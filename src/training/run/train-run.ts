@@ -82,6 +82,9 @@ export interface TrainRunResult {
   validationLoss?: number;
 }
 
+/** Held-out micro-batches averaged for the validation loss. */
+const VALIDATION_BATCHES = 4;
+
 /** The run's model: a preset or a reference-structure config. */
 export function trainModel(config: TrainConfig): SvdModel {
   return config.model.config ? loadModelConfig(config.model.config) : getPreset(config.model.preset ?? 'svd');
@@ -155,7 +158,19 @@ async function train(
   if (config.stage === 'lora' && !lora) throw new Error('the lora stage needs LoRA support (options.lora)');
   const loss = stageLossGraph(model, shape, { recompute: config.recompute, wrap: lora?.wrap });
   const graphWeights = loss.graph.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
-  const trainable = lora ? lora.names() : selectParams(graphWeights, config.trainable, config.frozen);
+  let trainable: string[];
+  if (lora) {
+    // Adapters on weights the graph never reads (cross-attention to one context token skips to_q and to_k) would get
+    // no gradient: they are left out, with a notice.
+    trainable = lora.names().filter((k) => graphWeights.includes(k));
+    const unused = lora.names().length - trainable.length;
+    if (unused > 0) {
+      emit({
+        type: 'notice',
+        message: `${unused / 2} LoRA adapters target weights the network never reads (attention to one context token); they are not trained`,
+      });
+    }
+  } else trainable = selectParams(graphWeights, config.trainable, config.frozen);
   if (trainable.length === 0) throw new Error('no trainable parameters: check "trainable" and "frozen"');
   const compiled = buildTrainStep({
     lossGraph: loss.graph,
@@ -172,7 +187,8 @@ async function train(
   const trainableSet = new Set(trainable);
   const frozen = graphWeights.filter((k) => !trainableSet.has(k));
   await loadWeightsInto(engine, source, frozen);
-  const batcher = new StepBatcher(engine, model, config);
+  const weightsOf = (g: Graph) => g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
+  const batcher = new StepBatcher(engine, model, config, (g) => loadWeightsInto(engine, source, weightsOf(g)));
   const trainerOpts = { lr: lrSchedule(config), emaDecay: config.ema > 0 ? config.ema : undefined };
 
   // Starting values: the init checkpoint (Stage II: temporal layers fresh, equal to the image model) or a resume.
@@ -210,24 +226,25 @@ async function train(
     throw new Error('1000 samples in a row could not be read: check the data');
   };
 
-  // Validation: the loss on a fixed held-out batch (the first samples of a second order), with fixed draws.
+  // Validation: the mean loss over VALIDATION_BATCHES fixed held-out micro-batches (the first samples of a second
+  // order), with fixed draws, so that successive values differ only by what training changed.
   const validationProvider = await options.samples({ ...config, seed: config.seed + 1 });
-  const validationSamples: TrainSample[] = [];
-  while (validationSamples.length < config.batch) {
-    const r = await validationProvider.next();
-    if ('sample' in r) validationSamples.push(r.sample);
+  const validationFeeds: Record<string, HostTensor>[] = [];
+  for (let m = 0; m < VALIDATION_BATCHES; m++) {
+    const samples: TrainSample[] = [];
+    for (let tries = 0; samples.length < config.batch && tries < 1000; tries++) {
+      const r = await validationProvider.next();
+      if ('sample' in r) samples.push(r.sample);
+    }
+    if (samples.length < config.batch) throw new Error('no readable samples for the validation batch');
+    validationFeeds.push(await batcher.feeds(samples, -1, m, 2 ** 40 + m * config.batch));
   }
-  const validationFeeds = await batcher.feeds(validationSamples, -1, 0, 2 ** 40);
-  for (const g of batcher.graphs())
-    await loadWeightsInto(
-      engine,
-      source,
-      g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name),
-    );
   const validationGraph = withTrainableInputs(loss.graph, trainableSet);
   const validate = async () => {
-    const out = await trainer.evaluate(validationGraph, validationFeeds);
-    return (out.loss.data as Float32Array)[0];
+    let sum = 0;
+    for (const feeds of validationFeeds)
+      sum += ((await trainer.evaluate(validationGraph, feeds)).loss.data as Float32Array)[0];
+    return sum / validationFeeds.length;
   };
 
   const points: LossPoint[] = (await run.readLog()).flatMap((r): LossPoint[] => {
@@ -253,6 +270,12 @@ async function train(
   emit({ type: 'stage', stage: 'training' });
   let lastLoss = Number.NaN;
   let validationLoss: number | undefined;
+  if (trainer.step === 0) {
+    validationLoss = await validate(); // the baseline the run improves on
+    await run.appendLog({ step: 0, validationLoss });
+    points.push({ step: 0, loss: validationLoss, series: 'validation' });
+    emit({ type: 'validation', step: 0, loss: validationLoss });
+  }
   const startStep = trainer.step;
   let interrupted = false;
   while (trainer.step < config.steps) {
@@ -338,7 +361,13 @@ async function exportWeights(
   const state = await trainer.download();
   const value = (k: string) => state.get(config.ema > 0 ? `ema:${k}` : k) ?? state.get(k);
   if (lora) {
-    const values = new Map(lora.names().map((k) => [k, value(k)!]));
+    const trained = new Set(trainer.compiled.spec.trainable);
+    const values = new Map(
+      lora
+        .names()
+        .filter((k) => trained.has(k))
+        .map((k) => [k, value(k)!]),
+    );
     await run.writeVia('lora.safetensors', (tmp) => lora.save(tmp, values));
     return run.path('lora.safetensors');
   }

@@ -17,6 +17,7 @@
  * Stages before i2v have no image conditioning yet: the CLIP embedding of the clip's first frame stands in for the
  * paper's text embedding (same cross-attention input), and the concat latent is zero.
  */
+import { DEFAULT_LORA_TARGETS } from '../../models/lora/targets.ts';
 import { TEMPORAL_PARAM_PATTERNS } from '../freeze.ts';
 
 export type StageKind = 'image' | 'video' | 'finetune' | 'i2v' | 'lora';
@@ -42,7 +43,7 @@ export interface TrainData {
 export interface LoraTrainConfig {
   rank: number;
   alpha: number;
-  /** Globs over sgm weight keys. */
+  /** Globs over sgm module paths (src/models/lora/targets.ts). */
   targets: readonly string[];
 }
 
@@ -85,20 +86,8 @@ export interface TrainConfig {
   threads?: number;
 }
 
-export const DEFAULT_LORA: LoraTrainConfig = {
-  rank: 4,
-  alpha: 4,
-  targets: [
-    'model.diffusion_model.**.time_stack.*.attn1.to_q.weight',
-    'model.diffusion_model.**.time_stack.*.attn1.to_k.weight',
-    'model.diffusion_model.**.time_stack.*.attn1.to_v.weight',
-    'model.diffusion_model.**.time_stack.*.attn1.to_out.0.weight',
-    'model.diffusion_model.**.time_stack.*.attn2.to_q.weight',
-    'model.diffusion_model.**.time_stack.*.attn2.to_k.weight',
-    'model.diffusion_model.**.time_stack.*.attn2.to_v.weight',
-    'model.diffusion_model.**.time_stack.*.attn2.to_out.0.weight',
-  ],
-};
+/** Rank 4, alpha 4 on the temporal attention projections (the paper's camera-motion LoRAs). */
+export const DEFAULT_LORA: LoraTrainConfig = { rank: 4, alpha: 4, targets: DEFAULT_LORA_TARGETS };
 
 const UNET = 'model.diffusion_model.**';
 

@@ -56,10 +56,12 @@ export class StepBatcher {
   readonly dropping: EmbedderSpec[];
   private readonly rng: Rng;
 
+  /** `prepare(graph)` is awaited once per frozen graph before its first run (it loads the graph's weights). */
   constructor(
     private readonly engine: Engine,
     readonly model: SvdModel,
     readonly config: TrainConfig,
+    private readonly prepare: (graph: Graph) => Promise<void> = async () => {},
   ) {
     this.embedders = trainEmbedders(model, config);
     this.dropping = this.embedders.filter((e) => e.ucgRate > 0);
@@ -74,7 +76,10 @@ export class StepBatcher {
   /** Posterior moments of frames [T, 3, H, W]. */
   async encode(frames: HostTensor): Promise<{ mean: HostTensor; logvar: HostTensor }> {
     const [n, , H, W] = frames.shape;
-    this.encoder ??= firstStageEncoderGraph(this.model, n, H, W);
+    if (!this.encoder) {
+      this.encoder = firstStageEncoderGraph(this.model, n, H, W);
+      await this.prepare(this.encoder);
+    }
     const out = await this.engine.run(this.encoder, { frames });
     return { mean: out.mean, logvar: out.logvar };
   }
@@ -158,7 +163,10 @@ export class StepBatcher {
         const k = (keep[`keep.${e.index}`].data as Float32Array)[0];
         feeds[`keep.${e.index}`] = HostTensor.float32([this.keepRows(e)], new Array(this.keepRows(e)).fill(k));
       }
-      this.conditioner ??= conditionerTrainGraph(model, feeds, this.dropping, (e) => this.keepRows(e));
+      if (!this.conditioner) {
+        this.conditioner = conditionerTrainGraph(model, feeds, this.dropping, (e) => this.keepRows(e));
+        await this.prepare(this.conditioner);
+      }
       const c = await this.engine.run(this.conditioner, feeds);
       if (c.crossattn) context.set(repeatRows(c.crossattn, T), b * T * D);
       if (c.vector && adm > 0) y.set(c.vector.data as Float32Array, b * T * adm);
