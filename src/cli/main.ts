@@ -7,6 +7,7 @@ import { convertCommand } from './convert.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { loraCommand } from './lora.ts';
+import { trainCommand } from './train.ts';
 
 const USAGE = `usage: svd <command> [options]
 
@@ -15,6 +16,8 @@ commands:
   generate --image PATH --checkpoint PATH [...]  image-to-video (svd generate --help for every option)
   convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
                                                checkpoint layout conversion (sgm single file ⇄ diffusers folder)
+  train --stage image|video|finetune|i2v|lora [--config FILE] [...] | train --resume RUN
+                                               the paper's training stages (svd train --help)
   lora merge BASE LORA[:SCALE] … OUT [--config JSON | --preset NAME]
                                                merge LoRAs into a checkpoint (svd generate --lora applies them)
 
@@ -44,6 +47,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return convertCommand(rest);
     case 'generate':
       return generateCommand(rest);
+    case 'train':
+      return trainCommand(rest);
     case 'lora':
       return loraCommand(rest);
     default:

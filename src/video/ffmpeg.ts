@@ -2,8 +2,12 @@
  * ffmpeg as the video encoder: frames are piped as raw rgb24 on stdin (`-f rawvideo -pix_fmt rgb24 -s WxH -r fps
  * -i -`), never through temporary images. One function per concern: the encoder arguments of each format, a
  * presence check, and a run that feeds frames with backpressure and can be aborted.
+ *
+ * `startProcess` is the one place an ffmpeg / ffprobe child is spawned, for the encoder here and for probing and
+ * decoding input videos (probe.ts, decode.ts): spawn errors mapped by the caller, the stderr tail, kill on abort,
+ * and a `close()` that never leaves a child behind.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VideoOutputError } from './errors.ts';
@@ -63,18 +67,12 @@ export interface RunFfmpegOptions {
 /** Runs ffmpeg with `args`, writing `frames` to its stdin; rejects with a one-line reason on any failure. */
 export async function runFfmpeg(args: string[], frames: readonly Uint8Array[], opts: RunFfmpegOptions): Promise<void> {
   const { signal, outputName } = opts;
-  signal?.throwIfAborted();
-  const child = spawn(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  const stderr = tail(child.stderr, 8192);
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e) => reject(spawnError(e as NodeJS.ErrnoException, opts.ffmpegPath, outputName)));
+  const proc = await startProcess(opts.ffmpegPath ?? 'ffmpeg', args, {
+    stdin: 'pipe',
+    stdout: 'ignore',
+    signal,
+    spawnError: (e) => spawnError(e, opts.ffmpegPath, outputName),
   });
-
-  const kill = () => child.kill('SIGKILL');
-  signal?.addEventListener('abort', kill, { once: true });
-  if (signal?.aborted) kill();
   let feedError: unknown;
   try {
     const n = frames.length;
@@ -84,13 +82,13 @@ export async function runFfmpeg(args: string[], frames: readonly Uint8Array[], o
         opts.onFrame?.(i + 1, n);
       }
     }
-    await pipeline(Readable.from(chunks(), { objectMode: false }), child.stdin!).catch((e) => {
+    await pipeline(Readable.from(chunks(), { objectMode: false }), proc.child.stdin!).catch((e) => {
       feedError = e;
     });
-    const code = await exited;
+    const code = await proc.exited;
     signal?.throwIfAborted();
     if (code !== 0) {
-      const why = stderr().trim().split('\n').pop()?.trim() || `exit code ${code}`;
+      const why = lastLine(proc.stderr()) || `exit code ${code}`;
       throw new VideoOutputError('ffmpeg-failed', outputName, `ffmpeg failed writing ${outputName}: ${why}`);
     }
     if (feedError) {
@@ -102,12 +100,72 @@ export async function runFfmpeg(args: string[], frames: readonly Uint8Array[], o
       );
     }
   } finally {
-    signal?.removeEventListener('abort', kill);
-    if (child.exitCode === null && child.signalCode === null) {
+    await proc.close();
+  }
+}
+
+export interface StartProcessOptions {
+  /** `pipe` to write to the child's stdin (default `ignore`). */
+  stdin?: 'pipe' | 'ignore';
+  /** `pipe` to read the child's stdout (default `ignore`). */
+  stdout?: 'pipe' | 'ignore';
+  /** Aborting kills the child (SIGKILL); the caller checks `signal.aborted` after `exited`. */
+  signal?: AbortSignal;
+  /** The caller's error for a failed start (binary missing, not executable), e.g. "install ffmpeg". */
+  spawnError: (e: NodeJS.ErrnoException) => Error;
+  /** Characters of stderr kept (the tail), default 8192. */
+  stderrLimit?: number;
+}
+
+/** A started ffmpeg / ffprobe child with its stderr tail, exit and cleanup in one place. */
+export interface MediaProcess {
+  readonly child: ChildProcess;
+  /** The last characters the child wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code once the child has exited and its streams are closed (null when killed). */
+  readonly exited: Promise<number | null>;
+  /** Kills the child now (SIGKILL); idempotent. */
+  kill(): void;
+  /** Kills the child if it still runs, waits for it, and detaches from `signal`. Idempotent; never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Spawns `bin args` (ffmpeg or ffprobe) and resolves once it has started; rejects with `opts.spawnError(e)` when it
+ * cannot start, or with `signal.reason` when already aborted. While it runs, an abort kills it. Every caller must
+ * `close()` it in a `finally`, so that no child outlives its call.
+ */
+export async function startProcess(bin: string, args: string[], opts: StartProcessOptions): Promise<MediaProcess> {
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  const child = spawn(bin, args, { stdio: [opts.stdin ?? 'ignore', opts.stdout ?? 'ignore', 'pipe'] });
+  const stderr = tail(child.stderr, opts.stderrLimit ?? 8192);
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e) => reject(opts.spawnError(e as NodeJS.ErrnoException)));
+  });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  signal?.addEventListener('abort', kill, { once: true });
+  if (signal?.aborted) kill();
+  return {
+    child,
+    stderr,
+    exited,
+    kill,
+    async close() {
+      signal?.removeEventListener('abort', kill);
       kill();
       await exited;
-    }
-  }
+    },
+  };
+}
+
+/** The last non-empty line of a tool's stderr (its error message), or '' when there is none. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').pop()?.trim() ?? '';
 }
 
 /** Checks that ffmpeg can be started; returns its version line. Throws {@link VideoOutputError} `ffmpeg-missing`. */
@@ -139,8 +197,8 @@ function spawnError(e: NodeJS.ErrnoException, ffmpegPath: string | undefined, ou
   return new VideoOutputError('ffmpeg-failed', outputName, `cannot start ${bin}: ${e.message}`, { cause: e });
 }
 
-/** Keeps the last `limit` characters of a stream; returns a getter. */
-function tail(stream: NodeJS.ReadableStream | null, limit: number): () => string {
+/** Keeps the last `limit` characters of a text stream (stderr, ffprobe JSON); returns a getter. */
+export function tail(stream: NodeJS.ReadableStream | null, limit: number): () => string {
   let text = '';
   stream?.setEncoding('utf8');
   stream?.on('data', (s: string) => {

@@ -5,8 +5,9 @@
  */
 import { declareModelParams } from '../../models/declare-params.ts';
 import type { SvdModel } from '../../models/description.ts';
-import { createLoraSet, initLora, saveLora } from '../../models/lora/index.ts';
+import { addLoraTerms, createLoraSet, initLora, type LoraTerm, saveLora } from '../../models/lora/index.ts';
 import { loraParamNames, withLora } from '../../nn/lora.ts';
+import { HostTensor } from '../../tensor/host-tensor.ts';
 import type { TrainConfig } from '../stages/config.ts';
 import type { LoraHooks } from './train-run.ts';
 
@@ -18,6 +19,26 @@ export function loraHooks(model: SvdModel, config: TrainConfig): LoraHooks {
     wrap: (p) => withLora(p, set),
     names: () => loraParamNames(set),
     init: (seed) => initLora(set, seed),
+    merged: (base, values) => {
+      const byBase = new Map<string, LoraTerm[]>();
+      for (const a of set.adapters) {
+        const up = values.get(a.up);
+        const down = values.get(a.down);
+        if (!up || !down) continue; // not trained (never read by the network)
+        const list = byBase.get(a.base) ?? [];
+        list.push({ up: up.data as Float32Array, down: down.data as Float32Array, rank: a.rank, factor: a.factor });
+        byBase.set(a.base, list);
+      }
+      const read = async (key: string) => {
+        const w = await base.read(key);
+        const terms = byBase.get(key);
+        if (!terms) return w;
+        const data = Float32Array.from(w.data as Float32Array);
+        addLoraTerms(data, w.shape, terms);
+        return new HostTensor('float32', w.shape, data);
+      };
+      return { ...base, entries: () => base.entries(), read, readStored: read, close: async () => {} };
+    },
     save: (path, values) =>
       saveLora(path, values, {
         rank: lora.rank,

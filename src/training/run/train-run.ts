@@ -15,12 +15,14 @@ import { loadModelConfig } from '../../models/reference/model-config.ts';
 import type { Params } from '../../nn/params.ts';
 import { Engine } from '../../runtime/engine.ts';
 import { memoryFigures } from '../../runtime/process-memory.ts';
-import type { HostTensor } from '../../tensor/host-tensor.ts';
+import { HostTensor } from '../../tensor/host-tensor.ts';
+import { rgbToTensor } from '../../video/image-io.ts';
+import { preprocessImage } from '../../video/preprocess.ts';
 import { type CheckpointSource, writeSafetensors } from '../../weights/index.ts';
 import { randomCheckpoint } from '../../weights/random-source.ts';
 import { selectParams } from '../freeze.ts';
 import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts';
-import type { TrainConfig } from '../stages/config.ts';
+import { isImageToVideo, type TrainConfig } from '../stages/config.ts';
 import { stageLossGraph } from '../stages/graphs.ts';
 import { initTemporalLayers } from '../stages/init.ts';
 import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
@@ -34,9 +36,22 @@ export interface SampleProvider {
   next(): Promise<{ sample: TrainSample } | { skipped: { id: string; reason: string } }>;
   /** JSON-serialisable; `open(config, position)` continues from it. */
   position(): unknown;
+  /** Writes what is buffered (the latent cache) — awaited before each checkpoint. */
+  flush?(): Promise<void>;
+  /** Stops prefetching and writes what is buffered. */
+  close?(): Promise<void>;
 }
 
-export type SampleProviderFactory = (config: TrainConfig, position?: unknown) => Promise<SampleProvider>;
+/** What the run offers a provider: the stage's VAE encoder (frames → posterior moments), for the latent cache. */
+export interface SampleContext {
+  encode(frames: HostTensor<'float32'>): Promise<{ mean: HostTensor<'float32'>; logvar: HostTensor<'float32'> }>;
+}
+
+export type SampleProviderFactory = (
+  config: TrainConfig,
+  position?: unknown,
+  context?: SampleContext,
+) => Promise<SampleProvider>;
 
 /** LoRA hooks (src/models/lora): wrap the UNet's Params, name and initialise the LoRA tensors, save them. */
 export interface LoraHooks {
@@ -44,6 +59,20 @@ export interface LoraHooks {
   names(): string[];
   init(seed: number): Map<string, HostTensor>;
   save(path: string, values: ReadonlyMap<string, HostTensor>): Promise<void>;
+  /** `base` with the LoRA factors `values` merged into the weights they adapt. */
+  merged(base: CheckpointSource, values: ReadonlyMap<string, HostTensor>): CheckpointSource;
+}
+
+/** What a validation-video hook gets: the weights as trained so far, and the fixed conditioning image. */
+export interface ValidationVideoRequest {
+  step: number;
+  model: SvdModel;
+  config: TrainConfig;
+  weights: CheckpointSource;
+  /** [1, 3, H, W] in [−1, 1]: `validation.image`, or the first frame of the first held-out sample. */
+  image: HostTensor;
+  /** The folder to write into (`<run>/val`). */
+  dir: string;
 }
 
 export type TrainEvent =
@@ -58,7 +87,7 @@ export type TrainEvent =
       samplesPerSecond: number;
     }
   | { type: 'skipped'; id: string; reason: string }
-  | { type: 'validation'; step: number; loss: number }
+  | { type: 'validation'; step: number; loss: number; videos?: string[] }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'notice'; message: string };
 
@@ -72,6 +101,8 @@ export interface TrainRunOptions {
   signal?: AbortSignal;
   /** Stop after this many steps of this invocation (tests of resume; the run stays resumable). */
   stopAfter?: number;
+  /** Image-to-video stages: videos from fixed seeds with the current weights at each validation; returns the files. */
+  validationVideos?: (request: ValidationVideoRequest) => Promise<string[]>;
 }
 
 export interface TrainRunResult {
@@ -211,7 +242,8 @@ async function train(
     }
     trainer = await Trainer.create(engine, compiled, initial, trainerOpts);
   }
-  const provider = await options.samples(config, latest?.data);
+  const context: SampleContext = { encode: (frames) => batcher.encode(frames) };
+  const provider = await options.samples(config, latest?.data, context);
   let samplesConsumed = latest?.samplesConsumed ?? 0;
 
   const nextSample = async (): Promise<TrainSample> => {
@@ -228,8 +260,9 @@ async function train(
 
   // Validation: the mean loss over VALIDATION_BATCHES fixed held-out micro-batches (the first samples of a second
   // order), with fixed draws, so that successive values differ only by what training changed.
-  const validationProvider = await options.samples({ ...config, seed: config.seed + 1 });
+  const validationProvider = await options.samples({ ...config, seed: config.seed + 1 }, undefined, context);
   const validationFeeds: Record<string, HostTensor>[] = [];
+  let validationImage: HostTensor | undefined;
   for (let m = 0; m < VALIDATION_BATCHES; m++) {
     const samples: TrainSample[] = [];
     for (let tries = 0; samples.length < config.batch && tries < 1000; tries++) {
@@ -237,9 +270,28 @@ async function train(
       if ('sample' in r) samples.push(r.sample);
     }
     if (samples.length < config.batch) throw new Error('no readable samples for the validation batch');
+    validationImage ??= firstFrameOf(samples[0].frames);
     validationFeeds.push(await batcher.feeds(samples, -1, m, 2 ** 40 + m * config.batch));
   }
+  if (config.validation.image) {
+    const pre = await preprocessImage(config.validation.image, {
+      target: { width: data.width, height: data.height },
+      multiple: 8,
+      trainedSize: { width: data.width, height: data.height },
+    });
+    validationImage = rgbToTensor(pre.image);
+  }
+  await validationProvider.close?.();
   const validationGraph = withTrainableInputs(loss.graph, trainableSet);
+  const validationVideos = async (step: number): Promise<string[] | undefined> => {
+    if (!options.validationVideos || !isImageToVideo(config.stage)) return undefined;
+    const state = await trainer.download();
+    const values = new Map<string, HostTensor>();
+    for (const k of trainable) values.set(k, state.get(config.ema > 0 ? `ema:${k}` : k) ?? state.get(k)!);
+    const weights = lora ? lora.merged(source, values) : overlaySource(source, values);
+    const image = validationImage!;
+    return options.validationVideos({ step, model, config, weights, image, dir: run.path('val') });
+  };
   const validate = async () => {
     let sum = 0;
     for (const feeds of validationFeeds)
@@ -254,6 +306,7 @@ async function train(
     return [];
   });
   const checkpoint = async () => {
+    await provider.flush?.();
     const state = run.stateName(trainer.step);
     await run.guard(run.path(state), () => trainer.save(run.path(state)));
     await run.setLatest({
@@ -267,86 +320,114 @@ async function train(
     emit({ type: 'checkpoint', step: trainer.step, path: run.path(state) });
   };
 
-  emit({ type: 'stage', stage: 'training' });
-  let lastLoss = Number.NaN;
-  let validationLoss: number | undefined;
-  if (trainer.step === 0) {
-    validationLoss = await validate(); // the baseline the run improves on
-    await run.appendLog({ step: 0, validationLoss });
-    points.push({ step: 0, loss: validationLoss, series: 'validation' });
-    emit({ type: 'validation', step: 0, loss: validationLoss });
-  }
-  const startStep = trainer.step;
-  let interrupted = false;
-  while (trainer.step < config.steps) {
-    if (options.signal?.aborted || (options.stopAfter !== undefined && trainer.step - startStep >= options.stopAfter)) {
-      interrupted = true;
-      break;
+  try {
+    emit({ type: 'stage', stage: 'training' });
+    let lastLoss = Number.NaN;
+    let validationLoss: number | undefined;
+    if (trainer.step === 0) {
+      validationLoss = await validate(); // the baseline the run improves on
+      const videos = await validationVideos(0);
+      await run.appendLog({ step: 0, validationLoss, ...(videos ? { videos } : {}) });
+      points.push({ step: 0, loss: validationLoss, series: 'validation' });
+      emit({ type: 'validation', step: 0, loss: validationLoss, videos });
     }
-    const t0 = performance.now();
-    const step = trainer.step;
-    const micro: Record<string, HostTensor>[] = [];
-    for (let m = 0; m < config.accumulate; m++) {
-      const first = samplesConsumed;
-      const samples: TrainSample[] = [];
-      while (samples.length < config.batch) samples.push(await nextSample());
-      micro.push(await batcher.feeds(samples, step, m, first));
-      for (const g of batcher.graphs()) {
-        await loadWeightsInto(
-          engine,
-          source,
-          g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name),
-        );
+    const startStep = trainer.step;
+    let interrupted = false;
+    while (trainer.step < config.steps) {
+      if (
+        options.signal?.aborted ||
+        (options.stopAfter !== undefined && trainer.step - startStep >= options.stopAfter)
+      ) {
+        interrupted = true;
+        break;
       }
+      const t0 = performance.now();
+      const step = trainer.step;
+      const micro: Record<string, HostTensor>[] = [];
+      for (let m = 0; m < config.accumulate; m++) {
+        const first = samplesConsumed;
+        const samples: TrainSample[] = [];
+        while (samples.length < config.batch) samples.push(await nextSample());
+        micro.push(await batcher.feeds(samples, step, m, first));
+        for (const g of batcher.graphs()) {
+          await loadWeightsInto(
+            engine,
+            source,
+            g.inputs.filter((i) => i.kind === 'weight').map((i) => i.name),
+          );
+        }
+      }
+      const result = await trainer.runStep(config.accumulate === 1 ? micro[0] : micro);
+      lastLoss = result.loss;
+      const seconds = (performance.now() - t0) / 1000;
+      const samplesPerSecond = (config.batch * config.accumulate) / seconds;
+      const lr = trainerOpts.lr(step);
+      const mem = memoryFigures();
+      await run.appendLog({
+        step: trainer.step,
+        loss: result.loss,
+        lr,
+        gradNorm: result.gradNorm,
+        samplesPerSecond,
+        rss: mem.rss,
+        vmHWM: mem.vmHWM,
+      });
+      points.push({ step: trainer.step, loss: result.loss, series: 'train' });
+      emit({
+        type: 'step',
+        step: trainer.step,
+        steps: config.steps,
+        loss: result.loss,
+        lr,
+        gradNorm: result.gradNorm,
+        samplesPerSecond,
+      });
+      const last = trainer.step === config.steps;
+      if (trainer.step % config.validation.every === 0 || last) {
+        validationLoss = await validate();
+        const videos = await validationVideos(trainer.step);
+        await run.appendLog({ step: trainer.step, validationLoss, ...(videos ? { videos } : {}) });
+        points.push({ step: trainer.step, loss: validationLoss, series: 'validation' });
+        emit({ type: 'validation', step: trainer.step, loss: validationLoss, videos });
+        await run.writeVia('loss.png', (tmp) => writeLossCurve(tmp, points, `${config.stage} stage: loss`));
+      }
+      if (trainer.step % config.checkpoint.every === 0 || last) await checkpoint();
     }
-    const result = await trainer.runStep(config.accumulate === 1 ? micro[0] : micro);
-    lastLoss = result.loss;
-    const seconds = (performance.now() - t0) / 1000;
-    const samplesPerSecond = (config.batch * config.accumulate) / seconds;
-    const lr = trainerOpts.lr(step);
-    const mem = memoryFigures();
-    await run.appendLog({
-      step: trainer.step,
-      loss: result.loss,
-      lr,
-      gradNorm: result.gradNorm,
-      samplesPerSecond,
-      rss: mem.rss,
-      vmHWM: mem.vmHWM,
-    });
-    points.push({ step: trainer.step, loss: result.loss, series: 'train' });
-    emit({
-      type: 'step',
-      step: trainer.step,
-      steps: config.steps,
-      loss: result.loss,
-      lr,
-      gradNorm: result.gradNorm,
-      samplesPerSecond,
-    });
-    const last = trainer.step === config.steps;
-    if (trainer.step % config.validation.every === 0 || last) {
-      validationLoss = await validate();
-      await run.appendLog({ step: trainer.step, validationLoss });
-      points.push({ step: trainer.step, loss: validationLoss, series: 'validation' });
-      emit({ type: 'validation', step: trainer.step, loss: validationLoss });
+    const latestNow = await run.latest();
+    if (interrupted) {
+      if (latestNow?.step !== trainer.step) await checkpoint();
       await run.writeVia('loss.png', (tmp) => writeLossCurve(tmp, points, `${config.stage} stage: loss`));
+      await trainer.dispose();
+      options.signal?.throwIfAborted();
+      return { step: trainer.step, lastLoss, validationLoss };
     }
-    if (trainer.step % config.checkpoint.every === 0 || last) await checkpoint();
-  }
-  const latestNow = await run.latest();
-  if (interrupted) {
-    if (latestNow?.step !== trainer.step) await checkpoint();
-    await run.writeVia('loss.png', (tmp) => writeLossCurve(tmp, points, `${config.stage} stage: loss`));
-    await trainer.dispose();
-    options.signal?.throwIfAborted();
-    return { step: trainer.step, lastLoss, validationLoss };
-  }
 
-  emit({ type: 'stage', stage: 'exporting' });
-  const exported = await exportWeights(run, config, trainer, source, tree, lora);
-  await trainer.dispose();
-  return { step: trainer.step, exported, lastLoss, validationLoss };
+    emit({ type: 'stage', stage: 'exporting' });
+    const exported = await exportWeights(run, config, trainer, source, tree, lora);
+    await trainer.dispose();
+    return { step: trainer.step, exported, lastLoss, validationLoss };
+  } finally {
+    await provider.close?.();
+  }
+}
+
+/** The first frame [1, 3, H, W] of frames [T, 3, H, W]. */
+function firstFrameOf(frames: HostTensor): HostTensor {
+  const [, c, h, w] = frames.shape;
+  return new HostTensor('float32', [1, c, h, w], (frames.data as Float32Array).slice(0, c * h * w));
+}
+
+/** `base` with some tensors replaced (the weights trained so far). Closing it does not close `base`. */
+export function overlaySource(base: CheckpointSource, values: ReadonlyMap<string, HostTensor>): CheckpointSource {
+  return {
+    path: `${base.path} (+ ${values.size} trained tensors)`,
+    layout: base.layout,
+    metadata: base.metadata,
+    entries: () => base.entries(),
+    read: async (key) => values.get(key) ?? base.read(key),
+    readStored: async (key) => values.get(key) ?? base.readStored(key),
+    close: async () => {},
+  };
 }
 
 /** The trained weights (EMA where kept): the whole model as an sgm file, or the LoRA tensors alone. */

@@ -74,14 +74,14 @@ export class StepBatcher {
   }
 
   /** Posterior moments of frames [T, 3, H, W]. */
-  async encode(frames: HostTensor): Promise<{ mean: HostTensor; logvar: HostTensor }> {
+  async encode(frames: HostTensor): Promise<{ mean: HostTensor<'float32'>; logvar: HostTensor<'float32'> }> {
     const [n, , H, W] = frames.shape;
     if (!this.encoder) {
       this.encoder = firstStageEncoderGraph(this.model, n, H, W);
       await this.prepare(this.encoder);
     }
     const out = await this.engine.run(this.encoder, { frames });
-    return { mean: out.mean, logvar: out.logvar };
+    return { mean: out.mean as HostTensor<'float32'>, logvar: out.logvar as HostTensor<'float32'> };
   }
 
   /** Rows of an embedder's output per video: the image embedders give one, the timestep embedders one per frame. */
