@@ -115,6 +115,8 @@ describe('svd train', () => {
       [['--stage', 'video', '--videos', join(dir, 'demo', 'videos'), '--steps', 'many'], 2, /--steps "many"/],
       [['--config', config, '--run', join(dir, 'whole')], 1, /already holds a run/],
       [['--resume', join(dir, 'no-run')], 1, /not a run folder/],
+      // a run folder that cannot be written (below a regular file): one line naming it, before any training
+      [['--config', config, '--run', join(config, 'run')], 1, /cannot write .*i2v\.json\/run/],
     ];
     for (const [args, code, pattern] of cases) {
       const r = train([...args, '--quiet']);
