@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { convertCommand } from './convert.ts';
+import { curateCommand } from './curate.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { loraCommand } from './lora.ts';
@@ -18,6 +19,8 @@ commands:
                                                checkpoint layout conversion (sgm single file ⇄ diffusers folder)
   train --stage image|video|finetune|i2v|lora [--config FILE] [...] | train --resume RUN
                                                the paper's training stages (svd train --help)
+  curate INPUT... --db FILE | curate stats|filter|show --db FILE
+                                               video data curation: cuts, motion, store, manifest
   lora merge BASE LORA[:SCALE] … OUT [--config JSON | --preset NAME]
                                                merge LoRAs into a checkpoint (svd generate --lora applies them)
 
@@ -31,6 +34,11 @@ function version(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `svd … | head`: a closed pipe ends the output quietly, not with an EPIPE stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
@@ -49,6 +57,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return generateCommand(rest);
     case 'train':
       return trainCommand(rest);
+    case 'curate':
+      return curateCommand(rest);
     case 'lora':
       return loraCommand(rest);
     default:

@@ -8,17 +8,25 @@
  * only tell us the range (0–255, the sampling script warns above 255) and the default 127 (SVD-XT 1.1 was finetuned at
  * a fixed 127).
  *
- * This port's mapping, chosen and documented here (not the reference's, which is unknown):
+ * This port's mappings, chosen and documented here and in src/curation/motion/ (not the reference's, which is unknown):
  *
  *   motion score s = mean optical-flow magnitude between frames 0.5 s apart (flow at 2 fps, as the paper's flow
  *                    filter computes it), in pixels, divided by the frame diagonal in pixels — a resolution- and
- *                    orientation-independent fraction of the frame per half second;
+ *                    orientation-independent fraction of the frame per half second. src/curation/motion/score.ts
+ *                    computes it (`clipMotion`: Farneback with video2dataset's parameters, frames scaled to a
+ *                    shorter side of 256, OpenCV's gray).
+ *
+ *   With a corpus (the normal case: what `motion_bucket_id` means is a property of the training data):
+ *   bucket = round(255 · percentile rank of s in the corpus) — src/curation/motion/buckets.ts
+ *   (`fitMotionBuckets`, `motionBucket`); the median clip gets 127/128 and every bucket holds ~1/256 of the clips.
+ *   It reaches training as the manifest's `motion_bucket`.
+ *
+ *   Without a corpus (a single clip, a manifest with only `motion_score`) the fixed linear fallback here:
  *   bucket = clamp(round(s · MOTION_SCORE_SCALE), 0, 255),  MOTION_SCORE_SCALE = 2550,
  *
  * i.e. linear, monotone, saturating at s = 0.1 (a tenth of the diagonal per half second, a fast pan) and putting the
- * default bucket 127 at s ≈ 0.05. A manifest's explicit `motion_bucket` always wins over this mapping (see
- * src/training/data/labels.ts), so a curation run that buckets differently (e.g. by score percentiles) needs no
- * change here.
+ * default bucket 127 at s ≈ 0.05. A manifest's explicit `motion_bucket` always wins over the fallback (see
+ * src/training/data/labels.ts).
  */
 
 /** Buckets per unit of motion score: score 0.1 (a tenth of the frame diagonal per half second) → 255. */

@@ -1,0 +1,195 @@
+/**
+ * `svd curate`: the video data-curation pipeline (src/curation/run/curate.ts) into a store, its statistics, the
+ * percentile filter that writes the manifest `svd train` reads, and the store's contents.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { curate } from '../curation/run/curate.ts';
+import { writeHistogram } from '../curation/run/histogram.ts';
+import { CurationStore, CurationStoreError } from '../curation/store/curation-store.ts';
+import { filterClips, writeManifest } from '../curation/store/filter.ts';
+import { CliError, usageError } from './errors.ts';
+import { createProgress } from './progress.ts';
+
+export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [--quiet]
+       svd curate stats --db FILE [--png DIR] [--json]
+       svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] --out manifest.jsonl
+       svd curate show --db FILE [--json]
+
+  INPUT              video files or folders (searched recursively)
+  --db FILE          the corpus store (SQLite); re-running on the same inputs skips finished work
+  --min-clip S       shortest clip kept, seconds (default 2)
+scores: motion_score (mean Farneback flow at 2 fps / frame diagonal), motion_bucket (0–255, corpus percentile);
+labels: camera_motion (pan-left|pan-right|pan-up|pan-down|zoom-in|zoom-out|static|other)`;
+
+function pairs(flag: string, value: string | undefined): Record<string, number> {
+  if (value === undefined) return {};
+  const out: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const m = /^([A-Za-z_][\w.]*)=(-?\d+(\.\d+)?)$/.exec(part.trim());
+    if (!m) throw usageError(`svd curate: --${flag} ${JSON.stringify(value)}: expected NAME=NUMBER[,NAME=NUMBER…]`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+function stats(values: readonly number[]) {
+  const q = (p: number) =>
+    values.length === 0 ? Number.NaN : values[Math.min(values.length - 1, Math.floor(p * values.length))];
+  const mean = values.reduce((a, v) => a + v, 0) / Math.max(1, values.length);
+  return {
+    count: values.length,
+    min: values[0],
+    p10: q(0.1),
+    p25: q(0.25),
+    median: q(0.5),
+    p75: q(0.75),
+    p90: q(0.9),
+    max: values[values.length - 1],
+    mean,
+  };
+}
+
+export async function curateCommand(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new CliError('svd curate: interrupted; finished work is in the store', 130));
+  process.once('SIGINT', onSigint);
+  let store: CurationStore | undefined;
+  try {
+    const sub = ['stats', 'filter', 'show'].includes(argv[0]) ? argv[0] : 'run';
+    let values: Record<string, string | boolean | undefined>;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: sub === 'run' ? [...argv] : argv.slice(1),
+        options: {
+          db: { type: 'string' },
+          'min-clip': { type: 'string' },
+          png: { type: 'string' },
+          'drop-bottom': { type: 'string' },
+          max: { type: 'string' },
+          min: { type: 'string' },
+          out: { type: 'string' },
+          json: { type: 'boolean' },
+          quiet: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        allowPositionals: sub === 'run',
+        strict: true,
+      }));
+    } catch (e) {
+      throw usageError(`svd curate: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (values.help) {
+      console.log(CURATE_USAGE);
+      return 0;
+    }
+    const db = values.db as string | undefined;
+    if (!db) throw usageError('svd curate: --db FILE is required (the corpus store)');
+    if (sub === 'run' && positionals.length === 0)
+      throw usageError('svd curate: give at least one video file or folder');
+    store = CurationStore.open(db);
+    if (sub === 'run') {
+      const minClip = values['min-clip'] === undefined ? undefined : Number(values['min-clip']);
+      if (minClip !== undefined && !(minClip >= 0))
+        throw usageError(`svd curate: --min-clip ${JSON.stringify(values['min-clip'])}: expected seconds ≥ 0`);
+      const progress = createProgress({ quiet: values.quiet === true });
+      const t0 = performance.now();
+      const r = await curate({
+        inputs: positionals,
+        store,
+        minClipSeconds: minClip,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'source') progress.stage(`cuts ${e.index + 1}/${e.total}${e.skipped ? ' (done before)' : ''}`);
+          else if (e.type === 'clip') {
+            if (e.done === 1) progress.stage('motion');
+            progress.step(e.done, e.total);
+          } else if (e.type === 'rejected') console.error(`warning: rejected ${e.id}: ${e.reason}`);
+        },
+      });
+      progress.done(
+        `${db}: ${r.sources} sources, ${r.clips} clips scored, ${r.rejected} rejected in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+      return 0;
+    }
+    if (sub === 'stats') {
+      const names = store.scoreNames();
+      const table = Object.fromEntries(names.map((n) => [n, stats(store!.scoreValues(n))]));
+      if (values.png) {
+        await mkdir(values.png as string, { recursive: true });
+        for (const n of names) await writeHistogram(join(values.png as string, `${n}.png`), n, store.scoreValues(n));
+      }
+      if (values.json) console.log(JSON.stringify({ counts: store.counts(), scores: table }, null, 2));
+      else {
+        const c = store.counts();
+        console.log(`${c.sources} sources; clips: ${c.scored} scored, ${c.rejected} rejected, ${c.pending} pending`);
+        console.log('| score | clips | min | p10 | p25 | median | p75 | p90 | max | mean |');
+        console.log('|---|---|---|---|---|---|---|---|---|---|');
+        const f = (v: number | undefined) =>
+          v === undefined || Number.isNaN(v) ? '–' : Number(v.toPrecision(4)).toString();
+        for (const [n, s] of Object.entries(table)) {
+          console.log(
+            `| ${n} | ${s.count} | ${f(s.min)} | ${f(s.p10)} | ${f(s.p25)} | ${f(s.median)} | ${f(s.p75)} | ${f(s.p90)} | ${f(s.max)} | ${f(s.mean)} |`,
+          );
+        }
+      }
+      return 0;
+    }
+    if (sub === 'filter') {
+      const out = values.out as string | undefined;
+      if (!out) throw usageError('svd curate filter: --out manifest.jsonl is required');
+      const spec = {
+        dropBottom: pairs('drop-bottom', values['drop-bottom'] as string | undefined),
+        max: pairs('max', values.max as string | undefined),
+        min: pairs('min', values.min as string | undefined),
+      };
+      for (const p of Object.values(spec.dropBottom)) {
+        if (!(p >= 0 && p <= 100))
+          throw usageError(`svd curate filter: --drop-bottom ${p}: expected a percent from 0 to 100`);
+      }
+      const known = new Set(store.scoreNames());
+      for (const n of [...Object.keys(spec.dropBottom), ...Object.keys(spec.max), ...Object.keys(spec.min)]) {
+        if (!known.has(n))
+          throw usageError(`svd curate filter: no score "${n}" in ${db} (scores: ${[...known].join(', ') || 'none'})`);
+      }
+      const r = filterClips(store, spec);
+      await writeManifest(out, r.kept);
+      console.error(`svd curate filter: kept ${r.kept.length} of ${r.kept.length + r.dropped.length} clips → ${out}`);
+      for (const [n, t] of Object.entries(r.thresholds)) console.error(`  ${n}: dropped below ${t}`);
+      return 0;
+    }
+    // show
+    const clips = store.clips();
+    const sources = store.sources();
+    if (values.json) console.log(JSON.stringify({ sources, clips }, null, 2));
+    else {
+      for (const s of sources) {
+        console.log(`${s.path}${s.rejected ? ` — rejected: ${s.rejected}` : ''}`);
+        for (const c of clips.filter((x) => x.sourceId === s.id)) {
+          const scores = Object.entries(c.scores)
+            .map(([k, v]) => `${k} ${Number(v.toPrecision(3))}`)
+            .join(', ');
+          const labels = Object.entries(c.labels)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
+          console.log(
+            `  frames ${c.startFrame}–${c.endFrame} (${c.startTime.toFixed(2)}–${c.endTime.toFixed(2)} s) ${c.status}${c.rejected ? `: ${c.rejected}` : ''}; ${scores}; ${labels}`,
+          );
+        }
+      }
+    }
+    return 0;
+  } catch (e) {
+    const err = controller.signal.aborted ? controller.signal.reason : e;
+    const code = err instanceof CliError ? err.exitCode : 1;
+    const message = (err as Error)?.message ?? String(err);
+    const known = err instanceof CliError || err instanceof CurationStoreError;
+    console.error(message.startsWith('svd ') ? message : `svd curate: ${known ? '' : 'failed: '}${message}`);
+    return code;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    store?.close();
+  }
+}
