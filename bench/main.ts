@@ -1,12 +1,13 @@
 /**
  * Benchmarks (not tests): `npm run bench -- <suite>`; each figure is printed with its baseline measured in the same
- * run. Suites: ops, unet, train, generate, sampler-steps. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
+ * run. Suites: ops, unet, train, train-unet, generate, sampler-steps. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
  */
 import { availableParallelism } from 'node:os';
 import { benchGenerate } from './generate.ts';
 import { benchOps } from './ops.ts';
 import { benchSamplerSteps } from './sampler-steps.ts';
 import { benchTrain } from './train.ts';
+import { benchTrainUnet } from './train-unet.ts';
 import { benchUnet } from './unet.ts';
 
 const args = process.argv.slice(2);
@@ -18,6 +19,7 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
   ops: benchOps,
   unet: benchUnet,
   train: benchTrain,
+  'train-unet': benchTrainUnet,
   generate: benchGenerate,
   'sampler-steps': benchSamplerSteps,
 };
