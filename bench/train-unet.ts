@@ -569,20 +569,26 @@ export async function benchTrainUnet(threads: number): Promise<void> {
       perBlock: 1,
     },
   ].filter((c) => !process.env.BENCH_FILTER || c.key.includes(process.env.BENCH_FILTER));
-  const skip = referenceUnavailable();
-  const repo = skip ? undefined : process.env.SVD_REFERENCE_REPO;
+  let skip = referenceUnavailable();
+  let repo = skip ? undefined : process.env.SVD_REFERENCE_REPO;
+  let torchLine = '';
+  if (repo) {
+    try {
+      const { ref, torch } = await Reference.start(threads, repo);
+      await ref.close();
+      torchLine = `PyTorch ${torch}; reference: ${repo}`;
+    } catch (e) {
+      skip = `the reference did not start: ${(e as Error).message}`;
+      repo = undefined;
+    }
+  }
   console.log(`# train-unet benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
   console.log(`load average at start: ${load()} (1 / 5 / 15 min)`);
   console.log(
     `AdamW lr ${HYPER.lr}, betas (${HYPER.beta1}, ${HYPER.beta2}), eps ${HYPER.eps}, weight decay ${HYPER.weightDecay}; ` +
       `${opts.warmup} warm-ups, then ${opts.blocks} blocks per side of ${opts.perBlock || 'tiny 4, mid 1'} step(s) each`,
   );
-  if (skip) console.log(`PyTorch baseline skipped: ${skip}`);
-  else {
-    const { ref, torch } = await Reference.start(threads, repo!);
-    await ref.close();
-    console.log(`PyTorch ${torch}; reference: ${repo}`);
-  }
+  console.log(skip ? `PyTorch baseline skipped: ${skip}` : torchLine);
   const engine = await Engine.create({ threads });
   const results: CaseResult[] = [];
   try {
