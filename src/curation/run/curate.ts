@@ -10,22 +10,18 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { VideoInputError } from '../../video/errors.ts';
-import { splitVideo } from '../cuts/video.ts';
-import { fitMotionBuckets, motionBucketFromCorpus } from '../motion/buckets.ts';
-import { clipMotion } from '../motion/score.ts';
 import type { CurationStore } from '../store/curation-store.ts';
+import {
+  applyClipScores,
+  applySourceCut,
+  cutSource,
+  finishedClipStages,
+  refitMotionBuckets,
+  scoreClip,
+} from './stages.ts';
 
 /** File extensions read as videos. */
 export const CURATE_VIDEO_EXTENSIONS = ['.mp4', '.webm', '.mkv', '.mov', '.avi', '.gif', '.m4v', '.ts'];
-
-/** Stages that need user-supplied weights; without them each clip records why it is not scored. */
-const MODEL_STAGES: readonly [string, string][] = [
-  ['text', 'not scored: no text detector model given'],
-  ['clip', 'not scored: no CLIP weights given'],
-  ['aesthetic', 'not scored: no aesthetic head given'],
-  ['caption', 'no captioner given'],
-];
 
 export type CurateEvent =
   | { type: 'source'; path: string; index: number; total: number; skipped: boolean }
@@ -87,32 +83,11 @@ export async function curate(opts: CurateOptions): Promise<CurateResult> {
     const done = store.stageDone(id, 'cuts');
     emit({ type: 'source', path, index: i, total: files.length, skipped: done });
     if (done) continue;
-    try {
-      const { cuts, clips } = await splitVideo(path, { minSeconds: opts.minClipSeconds, signal: opts.signal });
-      store.updateSource(id, {
-        duration: cuts.frameCount / cuts.fps,
-        fps: cuts.fps,
-        width: cuts.width,
-        height: cuts.height,
-      });
-      store.addClips(
-        id,
-        clips.map((c) => ({
-          id: `${id}:${c.startFrame}-${c.endFrame}`,
-          startFrame: c.startFrame,
-          endFrame: c.endFrame,
-          startTime: c.startTime,
-          endTime: c.endTime,
-          fps: c.fps,
-        })),
-      );
-      store.markStage(id, 'cuts', 'done', JSON.stringify({ cuts: cuts.cuts, detector: cuts.detector.name }));
-      emit({ type: 'cuts', path, cuts: cuts.cuts.length, clips: clips.length });
-    } catch (e) {
-      if (!(e instanceof VideoInputError)) throw e;
-      store.updateSource(id, { rejected: `${e.reason}: ${e.message}` });
-      store.markStage(id, 'cuts', 'skipped', e.message);
-      emit({ type: 'rejected', id, reason: e.message });
+    const r = await cutSource(path, { minClipSeconds: opts.minClipSeconds, signal: opts.signal });
+    applySourceCut(store, id, r);
+    if (r.kind === 'cut') emit({ type: 'cuts', path, cuts: r.cuts.length, clips: r.clips.length });
+    else {
+      emit({ type: 'rejected', id, reason: r.message });
       rejected++;
     }
   }
@@ -121,47 +96,27 @@ export async function curate(opts: CurateOptions): Promise<CurateResult> {
   for (let k = 0; k < pending.length; k++) {
     opts.signal?.throwIfAborted();
     const clip = pending[k];
-    let motion: number | undefined;
-    let camera: string | undefined;
-    const skipped = store.stageDone(clip.id, 'motion');
-    if (!skipped) {
-      try {
-        const m = await clipMotion(clip.path, {
-          start: clip.startTime,
-          duration: clip.endTime - clip.startTime,
-          signal: opts.signal,
-        });
-        motion = m.score;
-        camera = m.camera;
-        store.recordStage(clip.id, 'motion', {
-          scores: { motion_score: m.score },
-          labels: { camera_motion: m.camera },
-        });
-      } catch (e) {
-        if (!(e instanceof VideoInputError)) throw e;
-        store.rejectClip(clip.id, `motion: ${e.message}`);
-        emit({ type: 'rejected', id: clip.id, reason: e.message });
-        rejected++;
-        continue;
-      }
+    const skip = finishedClipStages(store, clip.id);
+    const r = await scoreClip(clip, { skip, signal: opts.signal });
+    applyClipScores(store, clip.id, r);
+    if (r.kind === 'rejected') {
+      emit({ type: 'rejected', id: clip.id, reason: r.reason });
+      rejected++;
+      continue;
     }
-    for (const [stage, why] of MODEL_STAGES)
-      if (!store.stageDone(clip.id, stage)) store.markStage(clip.id, stage, 'skipped', why);
-    store.markScored(clip.id);
-    emit({ type: 'clip', id: clip.id, done: k + 1, total: pending.length, motion, camera, skipped });
+    const motion = r.stages.find((s) => s.stage === 'motion');
+    emit({
+      type: 'clip',
+      id: clip.id,
+      done: k + 1,
+      total: pending.length,
+      motion: motion?.scores?.motion_score,
+      camera: motion?.labels?.camera_motion,
+      skipped: skip.has('motion'),
+    });
   }
 
-  // Motion buckets from the corpus's own score distribution (what `motion_bucket_id` means for a model trained on
-  // it); refitted on every run, so the buckets follow the corpus as it grows.
-  const scores = store.scoreValues('motion_score');
-  if (scores.length > 0) {
-    const table = fitMotionBuckets(scores);
-    for (const c of store.clips({ status: 'scored' })) {
-      const s = c.scores.motion_score;
-      if (s !== undefined)
-        store.recordStage(c.id, 'motion_bucket', { scores: { motion_bucket: motionBucketFromCorpus(s, table) } });
-    }
-  }
+  refitMotionBuckets(store);
   const counts = store.counts();
   return { sources: counts.sources, clips: counts.scored, rejected };
 }

@@ -1,0 +1,167 @@
+/**
+ * The curation pipeline's units of work (arXiv 2311.15127 §3.1 / App. C), each split into a pure computation that
+ * returns a plain JSON result and a function that applies that result to the store. A local run calls both in turn;
+ * a queue worker on another machine computes and returns the result, and the one process that owns the store applies
+ * it — so the store stays one file and a retried job only overwrites its own rows (results are keyed by clip id).
+ */
+import { VideoInputError } from '../../video/errors.ts';
+import { splitVideo } from '../cuts/video.ts';
+import { fitMotionBuckets, motionBucketFromCorpus } from '../motion/buckets.ts';
+import { clipMotion } from '../motion/score.ts';
+import type { CurationStore } from '../store/curation-store.ts';
+
+/** What the cut stage made of one source: its clips, or why it was rejected. */
+export type SourceCutResult =
+  | {
+      kind: 'cut';
+      duration: number;
+      fps: number;
+      width: number;
+      height: number;
+      cuts: number[];
+      detector: string;
+      clips: { startFrame: number; endFrame: number; startTime: number; endTime: number; fps: number }[];
+    }
+  | { kind: 'rejected'; reason: string; message: string };
+
+/** One per-clip stage's outcome. */
+export interface ClipStageResult {
+  stage: string;
+  status: 'done' | 'skipped';
+  scores?: Record<string, number>;
+  labels?: Record<string, string>;
+  detail?: string;
+}
+
+/** Every per-clip stage's outcome for one clip, or why the clip was rejected. */
+export type ClipScoreResult = { kind: 'scored'; stages: ClipStageResult[] } | { kind: 'rejected'; reason: string };
+
+/** The clip a per-clip stage reads: a time range of a source file. */
+export interface ClipRef {
+  id: string;
+  path: string;
+  startTime: number;
+  endTime: number;
+}
+
+/** Stages that need user-supplied weights; without them each clip records why it is not scored. */
+export const MODEL_STAGES: readonly (readonly [string, string])[] = [
+  ['text', 'not scored: no text detector model given'],
+  ['clip', 'not scored: no CLIP weights given'],
+  ['aesthetic', 'not scored: no aesthetic head given'],
+  ['caption', 'no captioner given'],
+];
+
+/** A clip's id: its source id and frame range (stable across runs and machines). */
+export function clipId(sourceId: string, startFrame: number, endFrame: number): string {
+  return `${sourceId}:${startFrame}-${endFrame}`;
+}
+
+/** Runs the cut-detection cascade on a source; an unreadable file is a rejection, not an exception. */
+export async function cutSource(
+  path: string,
+  opts: { minClipSeconds?: number; signal?: AbortSignal } = {},
+): Promise<SourceCutResult> {
+  try {
+    const { cuts, clips } = await splitVideo(path, { minSeconds: opts.minClipSeconds, signal: opts.signal });
+    return {
+      kind: 'cut',
+      duration: cuts.frameCount / cuts.fps,
+      fps: cuts.fps,
+      width: cuts.width,
+      height: cuts.height,
+      cuts: cuts.cuts,
+      detector: cuts.detector.name,
+      clips: clips.map((c) => ({
+        startFrame: c.startFrame,
+        endFrame: c.endFrame,
+        startTime: c.startTime,
+        endTime: c.endTime,
+        fps: c.fps,
+      })),
+    };
+  } catch (e) {
+    if (!(e instanceof VideoInputError)) throw e;
+    return { kind: 'rejected', reason: e.reason, message: e.message };
+  }
+}
+
+/** Writes a cut result into the store (idempotent: clips are keyed by source and frame range). */
+export function applySourceCut(store: CurationStore, sourceId: string, r: SourceCutResult): void {
+  if (r.kind === 'rejected') {
+    store.updateSource(sourceId, { rejected: `${r.reason}: ${r.message}` });
+    store.markStage(sourceId, 'cuts', 'skipped', r.message);
+    return;
+  }
+  store.updateSource(sourceId, { duration: r.duration, fps: r.fps, width: r.width, height: r.height });
+  store.addClips(
+    sourceId,
+    r.clips.map((c) => ({ id: clipId(sourceId, c.startFrame, c.endFrame), ...c })),
+  );
+  store.markStage(sourceId, 'cuts', 'done', JSON.stringify({ cuts: r.cuts, detector: r.detector }));
+}
+
+/**
+ * Runs every per-clip stage on one clip: motion (Farneback at 2 fps) and camera-motion class, then records the
+ * weight-needing stages as not scored. `skip` names stages already done for it (a re-run does only what is missing).
+ */
+export async function scoreClip(
+  clip: ClipRef,
+  opts: { skip?: ReadonlySet<string>; signal?: AbortSignal } = {},
+): Promise<ClipScoreResult> {
+  const stages: ClipStageResult[] = [];
+  if (!opts.skip?.has('motion')) {
+    try {
+      const m = await clipMotion(clip.path, {
+        start: clip.startTime,
+        duration: clip.endTime - clip.startTime,
+        signal: opts.signal,
+      });
+      stages.push({
+        stage: 'motion',
+        status: 'done',
+        scores: { motion_score: m.score },
+        labels: { camera_motion: m.camera },
+      });
+    } catch (e) {
+      if (!(e instanceof VideoInputError)) throw e;
+      return { kind: 'rejected', reason: `motion: ${e.message}` };
+    }
+  }
+  for (const [stage, why] of MODEL_STAGES)
+    if (!opts.skip?.has(stage)) stages.push({ stage, status: 'skipped', detail: why });
+  return { kind: 'scored', stages };
+}
+
+/** The per-clip stages already finished for a clip in the store. */
+export function finishedClipStages(store: CurationStore, id: string): Set<string> {
+  return new Set(['motion', ...MODEL_STAGES.map(([s]) => s)].filter((s) => store.stageDone(id, s)));
+}
+
+/** Writes a clip's stage results into the store and marks it scored (or rejected). */
+export function applyClipScores(store: CurationStore, id: string, r: ClipScoreResult): void {
+  if (r.kind === 'rejected') {
+    store.rejectClip(id, r.reason);
+    return;
+  }
+  for (const s of r.stages) {
+    if (s.status === 'done') store.recordStage(id, s.stage, { scores: s.scores, labels: s.labels, detail: s.detail });
+    else store.markStage(id, s.stage, 'skipped', s.detail);
+  }
+  store.markScored(id);
+}
+
+/**
+ * Motion buckets from the corpus's own score distribution (what `motion_bucket_id` means for a model trained on it);
+ * refitted after every run, so the buckets follow the corpus as it grows.
+ */
+export function refitMotionBuckets(store: CurationStore): void {
+  const scores = store.scoreValues('motion_score');
+  if (scores.length === 0) return;
+  const table = fitMotionBuckets(scores);
+  for (const c of store.clips({ status: 'scored' })) {
+    const s = c.scores.motion_score;
+    if (s !== undefined)
+      store.recordStage(c.id, 'motion_bucket', { scores: { motion_bucket: motionBucketFromCorpus(s, table) } });
+  }
+}
