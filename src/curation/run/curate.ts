@@ -1,8 +1,9 @@
 /**
  * A curation run on one machine (the paper's pipeline, arXiv 2311.15127 §3.1 / App. C), top-down: list the input
  * videos → per source, the cut-detection cascade splits it into clips (src/curation/cuts) → per clip, the motion score
- * and camera-motion class from Farneback flow at 2 fps (src/curation/motion) → the stages that need model weights not
- * given here (text area, CLIP scores, aesthetics, captions) are recorded as "not scored", never invented → corpus
+ * and camera-motion class from Farneback flow at 2 fps (src/curation/motion), the text area from the PP-OCRv4 detector
+ * on the first, middle and last frame (src/curation/text) → the stages that need model weights not given here (CLIP
+ * scores, aesthetics, captions) are recorded as "not scored", never invented → corpus
  * motion buckets from the scores' percentiles. Every result goes to the store keyed by source and clip id; a stage
  * already finished for an item is skipped, so re-running on the same inputs does only what is missing, and an
  * unreadable source or clip is a rejection with its reason, never an abort.
@@ -14,8 +15,10 @@ import type { CurationStore } from '../store/curation-store.ts';
 import {
   applyClipScores,
   applySourceCut,
+  type ClipModels,
   cutSource,
   finishedClipStages,
+  loadClipModels,
   refitMotionBuckets,
   scoreClip,
 } from './stages.ts';
@@ -32,6 +35,8 @@ export type CurateEvent =
 export interface CurateOptions {
   inputs: readonly string[];
   store: CurationStore;
+  /** Per-clip models (default: loaded with {@link loadClipModels}'s defaults: the bundled text detector). */
+  models?: ClipModels;
   /** Shortest clip kept (seconds; default the cut splitter's 2 s). */
   minClipSeconds?: number;
   signal?: AbortSignal;
@@ -93,27 +98,33 @@ export async function curate(opts: CurateOptions): Promise<CurateResult> {
   }
 
   const pending = store.clips({ status: 'pending' });
-  for (let k = 0; k < pending.length; k++) {
-    opts.signal?.throwIfAborted();
-    const clip = pending[k];
-    const skip = finishedClipStages(store, clip.id);
-    const r = await scoreClip(clip, { skip, signal: opts.signal });
-    applyClipScores(store, clip.id, r);
-    if (r.kind === 'rejected') {
-      emit({ type: 'rejected', id: clip.id, reason: r.reason });
-      rejected++;
-      continue;
+  const ownModels = pending.length > 0 && !opts.models;
+  const models = opts.models ?? (ownModels ? await loadClipModels() : {});
+  try {
+    for (let k = 0; k < pending.length; k++) {
+      opts.signal?.throwIfAborted();
+      const clip = pending[k];
+      const skip = finishedClipStages(store, clip.id);
+      const r = await scoreClip(clip, models, { skip, signal: opts.signal });
+      applyClipScores(store, clip.id, r);
+      if (r.kind === 'rejected') {
+        emit({ type: 'rejected', id: clip.id, reason: r.reason });
+        rejected++;
+        continue;
+      }
+      const motion = r.stages.find((s) => s.stage === 'motion');
+      emit({
+        type: 'clip',
+        id: clip.id,
+        done: k + 1,
+        total: pending.length,
+        motion: motion?.scores?.motion_score,
+        camera: motion?.labels?.camera_motion,
+        skipped: skip.has('motion'),
+      });
     }
-    const motion = r.stages.find((s) => s.stage === 'motion');
-    emit({
-      type: 'clip',
-      id: clip.id,
-      done: k + 1,
-      total: pending.length,
-      motion: motion?.scores?.motion_score,
-      camera: motion?.labels?.camera_motion,
-      skipped: skip.has('motion'),
-    });
+  } finally {
+    if (ownModels) await models.text?.release();
   }
 
   refitMotionBuckets(store);

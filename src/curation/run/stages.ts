@@ -9,6 +9,8 @@ import { splitVideo } from '../cuts/video.ts';
 import { fitMotionBuckets, motionBucketFromCorpus } from '../motion/buckets.ts';
 import { clipMotion } from '../motion/score.ts';
 import type { CurationStore } from '../store/curation-store.ts';
+import { clipTextArea } from '../text/clip-text.ts';
+import { TextDetector } from '../text/text-detector.ts';
 
 /** What the cut stage made of one source: its clips, or why it was rejected. */
 export type SourceCutResult =
@@ -46,11 +48,32 @@ export interface ClipRef {
 
 /** Stages that need user-supplied weights; without them each clip records why it is not scored. */
 export const MODEL_STAGES: readonly (readonly [string, string])[] = [
-  ['text', 'not scored: no text detector model given'],
   ['clip', 'not scored: no CLIP weights given'],
   ['aesthetic', 'not scored: no aesthetic head given'],
   ['caption', 'no captioner given'],
 ];
+
+/** The models the per-clip stages use, loaded once per process (a worker keeps them for every job). */
+export interface ClipModels {
+  /** The text detector; absent: the text stage records "not scored". */
+  text?: TextDetector;
+}
+
+export interface ClipModelOptions {
+  /** false: no text-area stage; a path: that PP-OCR-style DB detector; default: the bundled PP-OCRv4 detector. */
+  text?: false | string;
+  threads?: number;
+}
+
+/** Loads the models for {@link scoreClip}. */
+export async function loadClipModels(opts: ClipModelOptions = {}): Promise<ClipModels> {
+  const text =
+    opts.text === false ? undefined : await TextDetector.load({ modelPath: opts.text, threads: opts.threads });
+  return { text };
+}
+
+/** Every per-clip stage, in the order they run. */
+export const CLIP_STAGES: readonly string[] = ['motion', 'text', ...MODEL_STAGES.map(([s]) => s)];
 
 /** A clip's id: its source id and frame range (stable across runs and machines). */
 export function clipId(sourceId: string, startFrame: number, endFrame: number): string {
@@ -102,11 +125,13 @@ export function applySourceCut(store: CurationStore, sourceId: string, r: Source
 }
 
 /**
- * Runs every per-clip stage on one clip: motion (Farneback at 2 fps) and camera-motion class, then records the
- * weight-needing stages as not scored. `skip` names stages already done for it (a re-run does only what is missing).
+ * Runs every per-clip stage on one clip: motion (Farneback at 2 fps) and camera-motion class, text area (first,
+ * middle and last frame), then records the weight-needing stages as not scored. `skip` names stages already done for
+ * it (a re-run does only what is missing).
  */
 export async function scoreClip(
   clip: ClipRef,
+  models: ClipModels,
   opts: { skip?: ReadonlySet<string>; signal?: AbortSignal } = {},
 ): Promise<ClipScoreResult> {
   const stages: ClipStageResult[] = [];
@@ -128,6 +153,28 @@ export async function scoreClip(
       return { kind: 'rejected', reason: `motion: ${e.message}` };
     }
   }
+  if (!opts.skip?.has('text')) {
+    if (!models.text)
+      stages.push({ stage: 'text', status: 'skipped', detail: 'not scored: text detection turned off' });
+    else {
+      try {
+        const t = await clipTextArea(clip.path, models.text, {
+          start: clip.startTime,
+          end: clip.endTime,
+          signal: opts.signal,
+        });
+        stages.push({
+          stage: 'text',
+          status: 'done',
+          scores: { text_area: t.area },
+          detail: JSON.stringify({ frames: t.frames.map((a) => Number(a.toFixed(6))) }),
+        });
+      } catch (e) {
+        if (!(e instanceof VideoInputError)) throw e;
+        return { kind: 'rejected', reason: `text: ${e.message}` };
+      }
+    }
+  }
   for (const [stage, why] of MODEL_STAGES)
     if (!opts.skip?.has(stage)) stages.push({ stage, status: 'skipped', detail: why });
   return { kind: 'scored', stages };
@@ -135,7 +182,7 @@ export async function scoreClip(
 
 /** The per-clip stages already finished for a clip in the store. */
 export function finishedClipStages(store: CurationStore, id: string): Set<string> {
-  return new Set(['motion', ...MODEL_STAGES.map(([s]) => s)].filter((s) => store.stageDone(id, s)));
+  return new Set(CLIP_STAGES.filter((s) => store.stageDone(id, s)));
 }
 
 /** Writes a clip's stage results into the store and marks it scored (or rejected). */
