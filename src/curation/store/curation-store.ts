@@ -244,6 +244,26 @@ export class CurationStore {
     ).map((r) => r.value);
   }
 
+  /** Every score row (clip id, name, value), for bulk analysis. */
+  *scoreRows(): IterableIterator<{ clipId: string; name: string; value: number }> {
+    for (const r of this.db.prepare('SELECT clip_id, name, value FROM scores ORDER BY clip_id, name').iterate())
+      yield {
+        clipId: String((r as Record<string, unknown>).clip_id),
+        name: String((r as Record<string, unknown>).name),
+        value: Number((r as Record<string, unknown>).value),
+      };
+  }
+
+  /** Every label row (clip id, name, value), for bulk analysis. */
+  *labelRows(): IterableIterator<{ clipId: string; name: string; value: string }> {
+    for (const r of this.db.prepare('SELECT clip_id, name, value FROM labels ORDER BY clip_id, name').iterate())
+      yield {
+        clipId: String((r as Record<string, unknown>).clip_id),
+        name: String((r as Record<string, unknown>).name),
+        value: String((r as Record<string, unknown>).value),
+      };
+  }
+
   /** Names of every score in the store. */
   scoreNames(): string[] {
     return (this.db.prepare('SELECT DISTINCT name FROM scores ORDER BY name').all() as { name: string }[]).map(

@@ -6,6 +6,7 @@
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { CorpusAnalytics } from './analytics.ts';
 import type { ClipRow, CurationStore } from './curation-store.ts';
 
 export interface FilterSpec {
@@ -35,11 +36,14 @@ export function bottomThreshold(sorted: readonly number[], percent: number): num
   return rank >= sorted.length ? Number.POSITIVE_INFINITY : sorted[rank];
 }
 
-/** The scored clips that pass every criterion, and why the others were dropped. */
-export function filterClips(store: CurationStore, spec: FilterSpec): FilterResult {
+/**
+ * The scored clips that pass every criterion, and why the others were dropped. The drop-bottom thresholds are
+ * `given` (from {@link CorpusAnalytics.bottomThresholds}, as `svd curate filter` computes them) or computed here.
+ */
+export function filterClips(store: CurationStore, spec: FilterSpec, given?: Record<string, number>): FilterResult {
   const thresholds: Record<string, number> = {};
   for (const [name, percent] of Object.entries(spec.dropBottom ?? {})) {
-    thresholds[name] = bottomThreshold(store.scoreValues(name), percent);
+    thresholds[name] = given?.[name] ?? bottomThreshold(store.scoreValues(name), percent);
   }
   const kept: ClipRow[] = [];
   const dropped: FilterResult['dropped'] = [];
@@ -69,6 +73,16 @@ function whyDropped(clip: ClipRow, spec: FilterSpec, thresholds: Record<string, 
     if (v < limit) return `${name} ${v.toPrecision(3)} < ${limit}`;
   }
   return undefined;
+}
+
+/** {@link filterClips} with the thresholds computed by the analytical engine (DuckDB). */
+export async function filterCorpus(store: CurationStore, spec: FilterSpec): Promise<FilterResult> {
+  const analytics = await CorpusAnalytics.fromStore(store);
+  try {
+    return filterClips(store, spec, await analytics.bottomThresholds(spec.dropBottom ?? {}));
+  } finally {
+    analytics.close();
+  }
 }
 
 /** One manifest line per clip (paths relative to the manifest's folder when below it). */
