@@ -1,8 +1,9 @@
 /**
  * Benchmarks (not tests): `npm run bench -- <suite>`; each figure is printed with its baseline measured in the same
- * run. Suites: ops, unet, train, train-unet, generate, sampler-steps. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
+ * run. Suites: ops, unet, train, train-unet, generate, sampler-steps, curate. Options: --threads N (default: all cores). BENCH_FILTER=substring limits the cases.
  */
 import { availableParallelism } from 'node:os';
+import { benchCurate } from './curate.ts';
 import { benchGenerate } from './generate.ts';
 import { benchOps } from './ops.ts';
 import { benchSamplerSteps } from './sampler-steps.ts';
@@ -21,6 +22,7 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
   train: benchTrain,
   'train-unet': benchTrainUnet,
   generate: benchGenerate,
+  curate: benchCurate,
   'sampler-steps': benchSamplerSteps,
 };
 
