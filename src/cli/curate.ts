@@ -5,14 +5,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { curate } from '../curation/run/curate.ts';
+import { type CurateDistributedEvent, curateDistributed } from '../curation/queue/coordinator.ts';
+import { CurateQueueError } from '../curation/queue/jobs.ts';
+import { type CurateWorkerEvent, runCurateWorker } from '../curation/queue/worker.ts';
+import { type CurateEvent, curate } from '../curation/run/curate.ts';
 import { writeHistogram } from '../curation/run/histogram.ts';
 import { CurationStore, CurationStoreError } from '../curation/store/curation-store.ts';
 import { filterClips, writeManifest } from '../curation/store/filter.ts';
 import { CliError, usageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 
-export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [--quiet]
+export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [--redis URL [--queue NAME]] [--quiet]
+       svd curate worker --redis URL [--concurrency N] [--queue NAME] [--lock-duration S] [--stalled-interval S] [--quiet]
        svd curate stats --db FILE [--png DIR] [--json]
        svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] --out manifest.jsonl
        svd curate show --db FILE [--json]
@@ -20,6 +24,14 @@ export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SE
   INPUT              video files or folders (searched recursively)
   --db FILE          the corpus store (SQLite); re-running on the same inputs skips finished work
   --min-clip S       shortest clip kept, seconds (default 2)
+  --redis URL        scale out: queue the work as BullMQ jobs on this Redis (redis://HOST:PORT) for any number of
+                     \`svd curate worker\` processes; this process applies their results to the store
+  --queue NAME       queue base name (default svd-curate); workers and coordinator must agree; one coordinator each
+worker: computes cut and score jobs from --redis (the videos must be at the same paths there); never opens a store;
+  runs until SIGTERM / SIGINT (then finishes its running jobs; a second signal puts them back in the queue)
+  --concurrency N    jobs at once (default 1)
+  --lock-duration S  job lock, seconds (default 30): a killed worker's job is retried about this long after it died
+  --stalled-interval S  how often to look for such jobs, seconds (default 30)
 scores: motion_score (mean Farneback flow at 2 fps / frame diagonal), motion_bucket (0–255, corpus percentile);
 labels: camera_motion (pan-left|pan-right|pan-up|pan-down|zoom-in|zoom-out|static|other)`;
 
@@ -51,7 +63,98 @@ function stats(values: readonly number[]) {
   };
 }
 
+/** Seconds → ms for a positive-number option. */
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (!(v > 0)) throw usageError(`svd curate worker: --${flag} ${JSON.stringify(value)}: expected seconds > 0`);
+  return Math.round(v * 1000);
+}
+
+/** `svd curate worker`: computes queued jobs until SIGTERM / SIGINT (one drains, a second releases the jobs). */
+async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
+  const stop = new AbortController();
+  const force = new AbortController();
+  const onSignal = (name: string) => {
+    if (!stop.signal.aborted) {
+      console.error(
+        `svd curate worker: ${name}: finishing the running jobs (${name} again puts them back in the queue)`,
+      );
+      stop.abort();
+    } else force.abort();
+  };
+  const onTerm = () => onSignal('SIGTERM');
+  const onInt = () => onSignal('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  try {
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      ({ values } = parseArgs({
+        args: [...argv],
+        options: {
+          redis: { type: 'string' },
+          concurrency: { type: 'string' },
+          queue: { type: 'string' },
+          'lock-duration': { type: 'string' },
+          'stalled-interval': { type: 'string' },
+          quiet: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+      }));
+    } catch (e) {
+      throw usageError(`svd curate worker: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (values.help) {
+      console.log(CURATE_USAGE);
+      return 0;
+    }
+    const redisUrl = values.redis as string | undefined;
+    if (!redisUrl) throw usageError('svd curate worker: --redis URL is required (redis://HOST:PORT)');
+    const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw usageError(
+        `svd curate worker: --concurrency ${JSON.stringify(values.concurrency)}: expected an integer ≥ 1`,
+      );
+    const hold = Number(process.env.SVD_CURATE_WORKER_HOLD_MS ?? 0);
+    const quiet = values.quiet === true;
+    const log = (line: string) => console.error(`svd curate worker: ${line}`);
+    await runCurateWorker({
+      redisUrl,
+      concurrency,
+      queue: values.queue as string | undefined,
+      lockDurationMs: seconds('lock-duration', values['lock-duration'] as string | undefined),
+      stalledIntervalMs: seconds('stalled-interval', values['stalled-interval'] as string | undefined),
+      holdMs: hold > 0 ? hold : undefined,
+      signal: stop.signal,
+      forceSignal: force.signal,
+      onEvent: (e: CurateWorkerEvent) => {
+        if (e.type === 'error') log(`redis: ${e.message}`);
+        else if (e.type === 'failed') log(`job failed ${e.job}: ${e.error}${e.willRetry ? ' (will retry)' : ''}`);
+        else if (quiet) return;
+        else if (e.type === 'ready') log(`ready: ${e.queue} on ${redisUrl}, concurrency ${e.concurrency}`);
+        else if (e.type === 'started') log(`job started ${e.job}${e.attempt > 1 ? ` (try ${e.attempt})` : ''}`);
+        else if (e.type === 'completed') log(`job done ${e.job} in ${e.seconds.toFixed(1)} s`);
+        else if (e.type === 'released') log(`job released ${e.job}`);
+        else if (e.type === 'stopping') log(`stopping (${e.active} running)`);
+      },
+    });
+    if (!quiet) log('stopped');
+    return 0;
+  } catch (e) {
+    const known = e instanceof CliError || e instanceof CurateQueueError;
+    const message = (e as Error)?.message ?? String(e);
+    console.error(message.startsWith('svd ') ? message : `svd curate worker: ${known ? '' : 'failed: '}${message}`);
+    return e instanceof CliError ? e.exitCode : 1;
+  } finally {
+    process.removeListener('SIGTERM', onTerm);
+    process.removeListener('SIGINT', onInt);
+  }
+}
+
 export async function curateCommand(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'worker') return curateWorkerCommand(argv.slice(1));
   const controller = new AbortController();
   const onSigint = () => controller.abort(new CliError('svd curate: interrupted; finished work is in the store', 130));
   process.once('SIGINT', onSigint);
@@ -66,6 +169,8 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
         options: {
           db: { type: 'string' },
           'min-clip': { type: 'string' },
+          redis: { type: 'string' },
+          queue: { type: 'string' },
           png: { type: 'string' },
           'drop-bottom': { type: 'string' },
           max: { type: 'string' },
@@ -96,19 +201,29 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
         throw usageError(`svd curate: --min-clip ${JSON.stringify(values['min-clip'])}: expected seconds ≥ 0`);
       const progress = createProgress({ quiet: values.quiet === true });
       const t0 = performance.now();
-      const r = await curate({
-        inputs: positionals,
-        store,
-        minClipSeconds: minClip,
-        signal: controller.signal,
-        onEvent: (e) => {
-          if (e.type === 'source') progress.stage(`cuts ${e.index + 1}/${e.total}${e.skipped ? ' (done before)' : ''}`);
-          else if (e.type === 'clip') {
-            if (e.done === 1) progress.stage('motion');
-            progress.step(e.done, e.total);
-          } else if (e.type === 'rejected') console.error(`warning: rejected ${e.id}: ${e.reason}`);
-        },
-      });
+      const redisUrl = values.redis as string | undefined;
+      if (values.queue !== undefined && !redisUrl) throw usageError('svd curate: --queue needs --redis URL');
+      const onEvent = (e: CurateEvent | CurateDistributedEvent) => {
+        if (e.type === 'source') {
+          if (!redisUrl) progress.stage(`cuts ${e.index + 1}/${e.total}${e.skipped ? ' (done before)' : ''}`);
+          else if (e.skipped) console.error(`svd curate: ${e.path}: done before`);
+        } else if (e.type === 'queued') {
+          console.error(
+            `svd curate: queued ${e.sources} sources on ${redisUrl} (${e.cuts} to cut, ${e.clips} clips to score)`,
+          );
+          if (e.cuts > 0) progress.stage('cuts');
+        } else if (e.type === 'cut') progress.step(e.done, e.total);
+        else if (e.type === 'clip') {
+          if (e.done === 1) progress.stage('motion');
+          progress.step(e.done, e.total);
+        } else if (e.type === 'rejected') console.error(`warning: rejected ${e.id}: ${e.reason}`);
+        else if (e.type === 'failed') console.error(`warning: ${e.id}: ${e.reason} (left pending for the next run)`);
+        else if (e.type === 'waiting') console.error(`svd curate: ${e.message}`);
+      };
+      const common = { inputs: positionals, store, minClipSeconds: minClip, signal: controller.signal, onEvent };
+      const r = redisUrl
+        ? await curateDistributed({ ...common, redisUrl, queue: values.queue as string | undefined })
+        : await curate(common);
       progress.done(
         `${db}: ${r.sources} sources, ${r.clips} clips scored, ${r.rejected} rejected in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
@@ -185,7 +300,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
     const err = controller.signal.aborted ? controller.signal.reason : e;
     const code = err instanceof CliError ? err.exitCode : 1;
     const message = (err as Error)?.message ?? String(err);
-    const known = err instanceof CliError || err instanceof CurationStoreError;
+    const known = err instanceof CliError || err instanceof CurationStoreError || err instanceof CurateQueueError;
     console.error(message.startsWith('svd ') ? message : `svd curate: ${known ? '' : 'failed: '}${message}`);
     return code;
   } finally {
