@@ -253,8 +253,11 @@ export async function curateDistributed(opts: CurateDistributedOptions): Promise
     concurrency: 1,
     autorun: false,
   });
-  worker.on('failed', (job, err) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+  worker.on('failed', async (job, err) => {
+    if (!job) return;
+    // Retried (backoff) or finally failed (then removed: removeOnFail) — an UnrecoverableError is not retried.
+    const state = await job.getState().catch(() => 'unknown');
+    if (state === 'delayed' || state === 'waiting' || state === 'prioritized' || state === 'active') return;
     failed++;
     emit({ type: 'failed', id: job.data.path, reason: `applying results failed on every try: ${err.message}` });
     settle(job.id ?? '');

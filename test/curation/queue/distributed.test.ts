@@ -140,7 +140,7 @@ describe('curate over Redis (BullMQ)', { skip: redisServerMissing() }, () => {
 
     // Worker A holds each score job 30 s before computing it, so it is surely mid-job when killed; short locks so
     // that its jobs are found stalled and handed to B within a few seconds.
-    const locks = ['--lock-duration', '2', '--stalled-interval', '1'];
+    const locks = ['--lock-duration', '3', '--stalled-interval', '1'];
     const a = startWorker(['--redis', redis.url, '--concurrency', '2', ...locks], {
       SVD_CURATE_WORKER_HOLD_MS: '30000',
     });
