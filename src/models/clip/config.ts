@@ -25,7 +25,12 @@ export interface ClipVisionConfig {
   outputDim: number;
   /** eps of every LayerNorm (torch default 1e-5). */
   layerNormEps: number;
+  /** The MLP activation; absent: exact (erf) GELU. OpenAI's CLIP models use QuickGELU, x·σ(1.702x). */
+  activation?: ClipActivation;
 }
+
+/** open_clip `nn.GELU` (exact) or `QuickGELU` (`quick_gelu: true`; transformers `hidden_act: "quick_gelu"`). */
+export type ClipActivation = 'gelu' | 'quick_gelu';
 
 /** open_clip `ViT-H-14` (laion2b_s32b_b79k), the SVD image tower. */
 export const VIT_H_14: ClipVisionConfig = Object.freeze({
@@ -79,7 +84,7 @@ export function clipVisionConfigFromArch(arch: OpenClipArch): ClipVisionConfig {
 
 /** Throws when the dimensions cannot describe an open_clip VisionTransformer. */
 export function validateClipVisionConfig(cfg: ClipVisionConfig): void {
-  const ints: (keyof ClipVisionConfig)[] = ['imageSize', 'patchSize', 'width', 'layers', 'heads', 'outputDim'];
+  const ints = ['imageSize', 'patchSize', 'width', 'layers', 'heads', 'outputDim'] as const;
   for (const k of ints) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new Error(`clip config: ${k} must be a positive integer`);
   }

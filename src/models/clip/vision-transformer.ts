@@ -16,6 +16,7 @@ import { layerNorm, linear } from '../../nn/layers.ts';
 import type { Params } from '../../nn/params.ts';
 import { formatShape } from '../../tensor/shape.ts';
 import {
+  type ClipActivation,
   type ClipVisionConfig,
   clipGridSize,
   clipMlpWidth,
@@ -35,9 +36,23 @@ export function multiheadSelfAttention(p: Params, x: SymTensor, width: number, h
   return linear(p.pp('out_proj'), a, width, width);
 }
 
-/** open_clip `Mlp`: `c_fc` Linear(W, hidden) → GELU (exact erf) → `c_proj` Linear(hidden, W). */
-export function clipMlp(p: Params, x: SymTensor, width: number, hidden: number): SymTensor {
-  const h = op.gelu(linear(p.pp('c_fc'), x, width, hidden));
+/** open_clip `QuickGELU`: x · sigmoid(1.702 x). */
+export function quickGelu(x: SymTensor): SymTensor {
+  return op.mul(x, op.sigmoid(op.mul(x, 1.702)));
+}
+
+/**
+ * open_clip `Mlp`: `c_fc` Linear(W, hidden) → GELU (exact erf; or QuickGELU) → `c_proj` Linear(hidden, W).
+ */
+export function clipMlp(
+  p: Params,
+  x: SymTensor,
+  width: number,
+  hidden: number,
+  activation: ClipActivation = 'gelu',
+): SymTensor {
+  const a = linear(p.pp('c_fc'), x, width, hidden);
+  const h = activation === 'quick_gelu' ? quickGelu(a) : op.gelu(a);
   return linear(p.pp('c_proj'), h, hidden, width);
 }
 
@@ -45,7 +60,8 @@ export function clipMlp(p: Params, x: SymTensor, width: number, hidden: number):
 export function residualAttentionBlock(p: Params, x: SymTensor, cfg: ClipVisionConfig): SymTensor {
   const eps = cfg.layerNormEps;
   x = op.add(x, multiheadSelfAttention(p.pp('attn'), layerNorm(p.pp('ln_1'), x, cfg.width, eps), cfg.width, cfg.heads));
-  return op.add(x, clipMlp(p.pp('mlp'), layerNorm(p.pp('ln_2'), x, cfg.width, eps), cfg.width, clipMlpWidth(cfg)));
+  const h = layerNorm(p.pp('ln_2'), x, cfg.width, eps);
+  return op.add(x, clipMlp(p.pp('mlp'), h, cfg.width, clipMlpWidth(cfg), cfg.activation));
 }
 
 /**

@@ -76,3 +76,36 @@ export function clipKeyFromHf(key: string): SourceMapping | undefined {
   const inner = renameLeading(layer[2], LAYER, true);
   return inner === undefined ? undefined : { key: `${prefix}.${inner}`, part: 0, transform: COPY };
 }
+
+const TEXT_FIXED: readonly RenamePair[] = [['ln_final', 'text_model.final_layer_norm']];
+const TEXT_DIRECT: readonly (readonly [string, string])[] = [
+  ['token_embedding.weight', 'text_model.embeddings.token_embedding.weight'],
+  ['positional_embedding', 'text_model.embeddings.position_embedding.weight'],
+];
+
+/**
+ * transformers text-encoder keys without an open_clip counterpart (buffers, the CLIP logit scale): skipped by readers.
+ */
+export const CLIP_TEXT_DERIVED_HF_KEYS: readonly string[] = ['text_model.embeddings.position_ids', 'logit_scale'];
+
+/**
+ * The open_clip text key (relative to the text tower: `token_embedding.weight`, `positional_embedding`,
+ * `transformer.resblocks.i.*`, `ln_final.*`, `text_projection`), part and transform for a transformers
+ * `CLIPTextModelWithProjection` / `CLIPModel` text key, or undefined. The same conventions as the image tower:
+ * q/k/v packed into `attn.in_proj_*`, `text_projection.weight` `[E, W]` = open_clip `text_projection`ᵀ.
+ */
+export function clipTextKeyFromHf(key: string): SourceMapping | undefined {
+  for (const [oc, hf] of TEXT_DIRECT) if (key === hf) return { key: oc, part: 0, transform: COPY };
+  if (key === 'text_projection.weight') return { key: 'text_projection', part: 0, transform: TRANSPOSE };
+  const fixed = renameLeading(key, TEXT_FIXED, true);
+  if (fixed !== undefined) return { key: fixed, part: 0, transform: COPY };
+  const layer = /^text_model\.encoder\.layers\.(\d+)\.(.+)$/.exec(key);
+  if (!layer || parseIndex(layer[1]) === undefined) return undefined;
+  const prefix = `transformer.resblocks.${layer[1]}`;
+  const proj = /^self_attn\.([qkv])_proj\.(weight|bias)$/.exec(layer[2]);
+  if (proj) {
+    return { key: `${prefix}.attn.in_proj_${proj[2]}`, part: 'qkv'.indexOf(proj[1]), transform: SPLIT_QKV };
+  }
+  const inner = renameLeading(layer[2], LAYER, true);
+  return inner === undefined ? undefined : { key: `${prefix}.${inner}`, part: 0, transform: COPY };
+}

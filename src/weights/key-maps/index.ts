@@ -1,5 +1,11 @@
 /** sgm ⇄ diffusers/transformers key rules for the VideoUNet, the VAE and the CLIP image tower. */
-export { CLIP_DERIVED_HF_KEYS, clipKeyFromHf, clipKeyToHf } from './clip.ts';
+export {
+  CLIP_DERIVED_HF_KEYS,
+  CLIP_TEXT_DERIVED_HF_KEYS,
+  clipKeyFromHf,
+  clipKeyToHf,
+  clipTextKeyFromHf,
+} from './clip.ts';
 export {
   COPY,
   describeTransform,
