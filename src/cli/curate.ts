@@ -10,20 +10,23 @@ import { CurateQueueError } from '../curation/queue/jobs.ts';
 import { type CurateWorkerEvent, runCurateWorker } from '../curation/queue/worker.ts';
 import { type CurateEvent, curate } from '../curation/run/curate.ts';
 import { writeHistogram } from '../curation/run/histogram.ts';
+import { CorpusAnalytics } from '../curation/store/analytics.ts';
 import { CurationStore, CurationStoreError } from '../curation/store/curation-store.ts';
-import { filterClips, writeManifest } from '../curation/store/filter.ts';
+import { filterCorpus, writeManifest } from '../curation/store/filter.ts';
 import { CliError, usageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 
 export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [--redis URL [--queue NAME]] [--quiet]
-       svd curate worker --redis URL [--concurrency N] [--queue NAME] [--lock-duration S] [--stalled-interval S] [--quiet]
+       svd curate worker --redis URL [--no-text] [--concurrency N] [--queue NAME] [--lock-duration S] [--stalled-interval S] [--quiet]
        svd curate stats --db FILE [--png DIR] [--json]
-       svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] --out manifest.jsonl
+       svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] [--max-text X] --out manifest.jsonl
+       svd curate export --db FILE --parquet FILE
        svd curate show --db FILE [--json]
 
   INPUT              video files or folders (searched recursively)
   --db FILE          the corpus store (SQLite); re-running on the same inputs skips finished work
   --min-clip S       shortest clip kept, seconds (default 2)
+  --no-text          skip the text-area stage (PP-OCRv4 on the first, middle and last frame of each clip)
   --redis URL        scale out: queue the work as BullMQ jobs on this Redis (redis://HOST:PORT) for any number of
                      \`svd curate worker\` processes; this process applies their results to the store
   --queue NAME       queue base name (default svd-curate); workers and coordinator must agree; one coordinator each
@@ -32,7 +35,10 @@ worker: computes cut and score jobs from --redis (the videos must be at the same
   --concurrency N    jobs at once (default 1)
   --lock-duration S  job lock, seconds (default 30): a killed worker's job is retried about this long after it died
   --stalled-interval S  how often to look for such jobs, seconds (default 30)
-scores: motion_score (mean Farneback flow at 2 fps / frame diagonal), motion_bucket (0–255, corpus percentile);
+stats / filter thresholds / export run on DuckDB; --max-text X is --max text_area=X; export writes one Parquet row per
+  clip with a column per score and label
+scores: motion_score (mean Farneback flow at 2 fps / frame diagonal), motion_bucket (0–255, corpus percentile),
+  text_area (fraction of the frame covered by detected text, the largest of the three sampled frames);
 labels: camera_motion (pan-left|pan-right|pan-up|pan-down|zoom-in|zoom-out|static|other)`;
 
 function pairs(flag: string, value: string | undefined): Record<string, number> {
@@ -44,23 +50,6 @@ function pairs(flag: string, value: string | undefined): Record<string, number> 
     out[m[1]] = Number(m[2]);
   }
   return out;
-}
-
-function stats(values: readonly number[]) {
-  const q = (p: number) =>
-    values.length === 0 ? Number.NaN : values[Math.min(values.length - 1, Math.floor(p * values.length))];
-  const mean = values.reduce((a, v) => a + v, 0) / Math.max(1, values.length);
-  return {
-    count: values.length,
-    min: values[0],
-    p10: q(0.1),
-    p25: q(0.25),
-    median: q(0.5),
-    p75: q(0.75),
-    p90: q(0.9),
-    max: values[values.length - 1],
-    mean,
-  };
 }
 
 /** Seconds → ms for a positive-number option. */
@@ -98,6 +87,7 @@ async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
           queue: { type: 'string' },
           'lock-duration': { type: 'string' },
           'stalled-interval': { type: 'string' },
+          'no-text': { type: 'boolean' },
           quiet: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -127,6 +117,7 @@ async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
       lockDurationMs: seconds('lock-duration', values['lock-duration'] as string | undefined),
       stalledIntervalMs: seconds('stalled-interval', values['stalled-interval'] as string | undefined),
       holdMs: hold > 0 ? hold : undefined,
+      models: values['no-text'] ? {} : undefined,
       signal: stop.signal,
       forceSignal: force.signal,
       onEvent: (e: CurateWorkerEvent) => {
@@ -160,7 +151,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   let store: CurationStore | undefined;
   try {
-    const sub = ['stats', 'filter', 'show'].includes(argv[0]) ? argv[0] : 'run';
+    const sub = ['stats', 'filter', 'show', 'export'].includes(argv[0]) ? argv[0] : 'run';
     let values: Record<string, string | boolean | undefined>;
     let positionals: string[];
     try {
@@ -169,6 +160,9 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
         options: {
           db: { type: 'string' },
           'min-clip': { type: 'string' },
+          'no-text': { type: 'boolean' },
+          'max-text': { type: 'string' },
+          parquet: { type: 'string' },
           redis: { type: 'string' },
           queue: { type: 'string' },
           png: { type: 'string' },
@@ -223,7 +217,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
       const common = { inputs: positionals, store, minClipSeconds: minClip, signal: controller.signal, onEvent };
       const r = redisUrl
         ? await curateDistributed({ ...common, redisUrl, queue: values.queue as string | undefined })
-        : await curate(common);
+        : await curate({ ...common, models: values['no-text'] ? {} : undefined });
       progress.done(
         `${db}: ${r.sources} sources, ${r.clips} clips scored, ${r.rejected} rejected in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
@@ -231,7 +225,13 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
     }
     if (sub === 'stats') {
       const names = store.scoreNames();
-      const table = Object.fromEntries(names.map((n) => [n, stats(store!.scoreValues(n))]));
+      const analytics = await CorpusAnalytics.fromStore(store);
+      let table: Awaited<ReturnType<CorpusAnalytics['scoreStatistics']>>;
+      try {
+        table = await analytics.scoreStatistics();
+      } finally {
+        analytics.close();
+      }
       if (values.png) {
         await mkdir(values.png as string, { recursive: true });
         for (const n of names) await writeHistogram(join(values.png as string, `${n}.png`), n, store.scoreValues(n));
@@ -252,12 +252,27 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
       }
       return 0;
     }
+    if (sub === 'export') {
+      const out = values.parquet as string | undefined;
+      if (!out) throw usageError('svd curate export: --parquet FILE is required');
+      const analytics = await CorpusAnalytics.fromStore(store);
+      try {
+        const r = await analytics.exportParquet(out);
+        console.error(`svd curate export: ${r.rows} clips, ${r.columns.length} columns → ${out}`);
+      } finally {
+        analytics.close();
+      }
+      return 0;
+    }
     if (sub === 'filter') {
       const out = values.out as string | undefined;
       if (!out) throw usageError('svd curate filter: --out manifest.jsonl is required');
       const spec = {
         dropBottom: pairs('drop-bottom', values['drop-bottom'] as string | undefined),
-        max: pairs('max', values.max as string | undefined),
+        max: {
+          ...pairs('max', values.max as string | undefined),
+          ...(values['max-text'] !== undefined ? pairs('max-text', `text_area=${values['max-text']}`) : {}),
+        },
         min: pairs('min', values.min as string | undefined),
       };
       for (const p of Object.values(spec.dropBottom)) {
@@ -269,7 +284,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
         if (!known.has(n))
           throw usageError(`svd curate filter: no score "${n}" in ${db} (scores: ${[...known].join(', ') || 'none'})`);
       }
-      const r = filterClips(store, spec);
+      const r = await filterCorpus(store, spec);
       await writeManifest(out, r.kept);
       console.error(`svd curate filter: kept ${r.kept.length} of ${r.kept.length + r.dropped.length} clips → ${out}`);
       for (const [n, t] of Object.entries(r.thresholds)) console.error(`  ${n}: dropped below ${t}`);

@@ -47,13 +47,22 @@ test('curate → store; a broken file is rejected with its reason; a re-run does
   assert.equal(slow.labels.camera_motion, 'pan-left');
   assert.equal(byName('static').labels.camera_motion, 'static');
   assert.ok(byName('static').scores.motion_score < 1e-3 && slow.scores.motion_score > 0.01);
-  for (const c of show.clips) assert.ok(c.scores.motion_bucket >= 0 && c.scores.motion_bucket <= 255);
+  for (const c of show.clips) {
+    assert.ok(c.scores.motion_bucket >= 0 && c.scores.motion_bucket <= 255);
+    assert.ok(c.scores.text_area === 0, `the demo photo has no text: ${c.scores.text_area}`);
+  }
   const again = svd(['curate', videos, '--db', db]);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /done before/);
   assert.equal(JSON.parse(svd(['curate', 'show', '--db', db, '--json']).stdout).clips.length, 16, 'no duplicates');
   const stats = JSON.parse(svd(['curate', 'stats', '--db', db, '--json', '--png', join(dir, 'hist')]).stdout);
   assert.equal(stats.scores.motion_score.count, 16);
+  assert.ok(stats.scores.motion_score.p10 <= stats.scores.motion_score.median);
+  const parquet = join(dir, 'corpus.parquet');
+  const ex = svd(['curate', 'export', '--db', db, '--parquet', parquet]);
+  assert.equal(ex.status, 0, ex.stderr);
+  assert.match(ex.stderr, /16 clips, \d+ columns/);
+  assert.equal(readFileSync(parquet).subarray(0, 4).toString(), 'PAR1');
   assert.ok(
     readFileSync(join(dir, 'hist', 'motion_score.png'))
       .subarray(1, 4)
@@ -68,6 +77,10 @@ test('filter → a manifest svd train accepts', () => {
   const lines = readFileSync(manifest, 'utf8').trim().split('\n');
   assert.equal(lines.length, 12);
   assert.ok(!lines.some((l) => l.includes('static')), 'the still clips are in the bottom quarter');
+  const noText = join(dir, 'no-text.jsonl');
+  const m = svd(['curate', 'filter', '--db', db, '--max-text', '0.1', '--out', noText]);
+  assert.equal(m.status, 0, m.stderr);
+  assert.equal(readFileSync(noText, 'utf8').trim().split('\n').length, 16, 'no clip has text');
   const bad = svd(['curate', 'filter', '--db', db, '--drop-bottom', 'aesthetic=10', '--out', manifest]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /no score "aesthetic"/);
