@@ -33,18 +33,18 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { gradName, valueAndGrad } from '../src/graph/autodiff/index.ts';
-import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { modelFromReferenceConfig } from '../src/models/reference/model-config.ts';
-import { Engine, type Feed, type ResidentTensor } from '../src/runtime/engine.ts';
+import { Engine, type ResidentTensor } from '../src/runtime/engine.ts';
 import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
-import { type AdamWHyper, adamWStepScalars, adamWUpdate } from '../src/training/optimizer.ts';
+import { type AdamWHyper, adamWStepScalars } from '../src/training/optimizer.ts';
 import { constantLr } from '../src/training/schedules.ts';
 import { stageLossGraph } from '../src/training/stages/graphs.ts';
-import { buildTrainStep, SCALARS, stateName } from '../src/training/train-step.ts';
+import { buildTrainStep } from '../src/training/train-step.ts';
 import { Trainer } from '../src/training/trainer.ts';
+import { SCALARS, updateKernel } from '../src/training/update-kernel.ts';
 import { SafetensorsFile, writeSafetensors } from '../src/weights/index.ts';
 import { randomCheckpoint } from '../src/weights/random-source.ts';
 import { fmtMs, machineLine } from './stats.ts';
@@ -297,56 +297,31 @@ async function profileGraph(
   }
 }
 
-/** The AdamW update of `trainable` alone, as in the step graph (src/training/optimizer.ts), on resident state. */
+/** The AdamW update of `trainable` alone, as the Trainer runs it (src/training/update-kernel.ts), on resident state. */
 async function adamWOnly(engine: Engine, trainable: readonly string[], weights: ReadonlyMap<string, HostTensor>) {
-  const b = new GraphBuilder('adamw_update');
-  const sc = {
-    decay: b.input(SCALARS.decay, []),
-    stepSize: b.input(SCALARS.stepSize, []),
-    bc2Sqrt: b.input(SCALARS.bc2Sqrt, []),
-  };
-  const next: string[] = [];
-  for (const k of trainable) {
-    const shape = weights.get(k)!.shape;
-    const s = adamWUpdate(
-      { param: b.input(k, shape), m: b.input(stateName.m(k), shape), v: b.input(stateName.v(k), shape) },
-      b.input(gradName(k), shape),
-      HYPER,
-      sc,
-    );
-    for (const [name, t] of [
-      [k, s.param],
-      [stateName.m(k), s.m],
-      [stateName.v(k), s.v],
-    ] as const) {
-      b.output(stateName.next(name), t);
-      next.push(stateName.next(name));
-    }
-  }
-  const graph = b.build();
-  const state: Record<string, ResidentTensor> = {};
+  const { kernel } = updateKernel({
+    optimizer: { kind: 'adamw', hyper: HYPER },
+    clip: false,
+    ema: false,
+    accumulate: 1,
+  });
+  const groups: ResidentTensor[][] = [];
   for (const k of trainable) {
     const w = weights.get(k)!;
-    state[k] = await engine.upload(w);
-    state[stateName.m(k)] = await engine.upload(HostTensor.zeros('float32', w.shape));
-    state[stateName.v(k)] = await engine.upload(HostTensor.zeros('float32', w.shape));
-    state[gradName(k)] = await engine.upload(w); // any values: the update's cost does not depend on them
+    const zeros = HostTensor.zeros('float32', w.shape);
+    // param, m, v, grad: any gradient values, the update's cost does not depend on them
+    groups.push([
+      await engine.upload(w),
+      await engine.upload(zeros),
+      await engine.upload(zeros),
+      await engine.upload(w),
+    ]);
   }
   const s = adamWStepScalars(HYPER, HYPER.lr, 1);
-  const feeds: Record<string, Feed> = {
-    ...state,
-    [SCALARS.decay]: HostTensor.float32([], [s.decay]),
-    [SCALARS.stepSize]: HostTensor.float32([], [s.stepSize]),
-    [SCALARS.bc2Sqrt]: HostTensor.float32([], [s.bc2Sqrt]),
-  };
+  const scalars = { [SCALARS.decay]: s.decay, [SCALARS.stepSize]: s.stepSize, [SCALARS.bc2Sqrt]: s.bc2Sqrt };
   return {
-    graph,
-    // Like the Trainer: the new state stays in the worker (here it is freed at once; the inputs stay as they are).
-    run: async () => {
-      const { resident } = await engine.runKeep(graph, feeds, next);
-      await engine.free(Object.values(resident));
-    },
-    dispose: () => engine.free(Object.values(state)),
+    run: () => engine.runKernel(kernel, groups, scalars),
+    dispose: () => engine.free(groups.flat()),
   };
 }
 
@@ -458,45 +433,27 @@ async function runCase(
         },
         update: update.run,
       };
-      const phaseGraphs: Record<Phase, Graph> = { forward: lossGraph, fwdbwd: gradGraph, update: update.graph };
+      const phaseGraphs: Record<Phase, Graph[]> = { forward: [lossGraph], fwdbwd: [gradGraph], update: [] };
       for (const phase of ['forward', 'fwdbwd', 'update'] as const) {
         await phases[phase]();
         if (ref) await ref.request({ cmd: phase, n: 1 });
         const torchPhase = ref ? (n: number) => ref!.request<TorchTimes>({ cmd: phase, n }) : undefined;
         progress(`${phase} timing`);
         result[phase] = await timeBlocks(phases[phase], torchPhase, opts.blocks, perBlock);
-        await engine.release([phaseGraphs[phase]]);
+        await engine.release(phaseGraphs[phase]);
       }
       await update.dispose();
 
       if (opts.profile) {
         progress('ORT profiles');
         const stepFeeds: Record<string, HostTensor> = { ...inputs };
-        for (const name of compiled.state) {
-          const key = name.includes(':') ? name.slice(name.indexOf(':') + 1) : name;
-          const w = weights.get(key)!;
-          stepFeeds[name] = name.startsWith('adam_') ? HostTensor.zeros('float32', w.shape) : w;
-        }
-        for (const inp of compiled.graph.inputs) {
-          if (inp.name.startsWith('opt.')) stepFeeds[inp.name] = HostTensor.float32([], [0.5]);
-        }
-        const fwdFeeds: Record<string, HostTensor> = { ...inputs };
-        for (const k of trainable) fwdFeeds[k] = weights.get(k)!;
-        const updateFeeds: Record<string, HostTensor> = {};
-        for (const inp of update.graph.inputs) {
-          if (inp.name.startsWith('opt.')) updateFeeds[inp.name] = HostTensor.float32([], [0.5]);
-          else if (inp.name.startsWith('adam_')) {
-            updateFeeds[inp.name] = HostTensor.zeros(
-              'float32',
-              weights.get(inp.name.replace(/^adam_[mv]:/, ''))!.shape,
-            );
-          } else updateFeeds[inp.name] = weights.get(inp.name.replace(/^grad\./, ''))!;
-        }
+        for (const k of trainable) stepFeeds[k] = weights.get(k)!;
         result.profile = profileTable([
-          ['step', await profileGraph(engine, compiled.graph, stepFeeds, threads, opts.profileRuns)],
-          ['forward + backward', await profileGraph(engine, gradGraph, fwdFeeds, threads, opts.profileRuns)],
-          ['forward', await profileGraph(engine, lossGraph, fwdFeeds, threads, opts.profileRuns)],
-          ['AdamW update', await profileGraph(engine, update.graph, updateFeeds, threads, opts.profileRuns)],
+          [
+            'step (forward + backward)',
+            await profileGraph(engine, compiled.graph, stepFeeds, threads, opts.profileRuns),
+          ],
+          ['forward', await profileGraph(engine, lossGraph, stepFeeds, threads, opts.profileRuns)],
         ]);
       }
       await engine.deleteWeights(trainable);

@@ -7,8 +7,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { instantiateKernel, type KernelFn } from '../graph/elementwise-kernel.ts';
 import type { DType } from '../tensor/dtype.ts';
-import type { InitRequest, Reply, Request, RunReply, RunRequest, StatsReply, WireTensor } from './protocol.ts';
+import type {
+  InitRequest,
+  KernelRequest,
+  Reply,
+  Request,
+  RunReply,
+  RunRequest,
+  StatsReply,
+  WireTensor,
+} from './protocol.ts';
 
 if (!parentPort) throw new Error('engine-worker must run in a worker thread');
 const port = parentPort;
@@ -19,6 +29,8 @@ const weights = new Map<string, ort.Tensor>();
 const resident = new Map<number, ort.Tensor>();
 /** LRU of sessions by model hash (Map iteration order = recency). */
 const sessions = new Map<string, ort.InferenceSession>();
+/** Compiled elementwise kernels by source. */
+const kernels = new Map<string, KernelFn>();
 
 function ownBuffer(view: ArrayBufferView): ArrayBufferView {
   // ORT's Node binding rejects SharedArrayBuffer-backed arrays: copy those into plain memory.
@@ -122,6 +134,28 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
   };
 }
 
+/** Runs a fused elementwise kernel in place over groups of resident tensors; returns the milliseconds it took. */
+function runKernel(req: KernelRequest): number {
+  const t0 = performance.now();
+  let fn = kernels.get(req.source);
+  if (!fn) {
+    fn = instantiateKernel(req.source);
+    kernels.set(req.source, fn);
+  }
+  for (const group of req.groups) {
+    const arrays = group.map((id) => {
+      const t = resident.get(id);
+      if (!t) throw new Error(`kernel "${req.name}": resident tensor #${id} was freed`);
+      if (!(t.data instanceof Float32Array)) throw new Error(`kernel "${req.name}": tensor #${id} is not float32`);
+      return t.data;
+    });
+    const n = arrays[0].length;
+    if (arrays.some((a) => a.length !== n)) throw new Error(`kernel "${req.name}": tensors of different sizes`);
+    fn(arrays, req.scalars, n);
+  }
+  return performance.now() - t0;
+}
+
 function stats(): StatsReply {
   let weightBytes = 0;
   for (const w of weights.values()) weightBytes += (w.data as ArrayBufferView).byteLength;
@@ -164,6 +198,8 @@ async function handle(req: Request): Promise<{ value: unknown; transfer?: ArrayB
       const { reply, transfer } = await run(req);
       return { value: reply, transfer };
     }
+    case 'kernel':
+      return { value: runKernel(req) };
     case 'stats':
       return { value: stats() };
     case 'release':

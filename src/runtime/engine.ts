@@ -11,12 +11,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GraphBuilder, type SymTensor } from '../graph/builder.ts';
+import type { ElementwiseKernel } from '../graph/elementwise-kernel.ts';
 import type { Graph } from '../graph/ir.ts';
 import { type LoweredGraph, lowerGraph } from '../graph/lower.ts';
 import { encodeModel } from '../graph/onnx/model-proto.ts';
 import type { DType } from '../tensor/dtype.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
-import { formatShape, type Shape } from '../tensor/shape.ts';
+import { formatShape, numel, type Shape } from '../tensor/shape.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { EngineError, FeedError, ProviderUnavailableError } from './errors.ts';
 import type { Provider, Reply, Request, RunReply, StatsReply, WireTensor } from './protocol.ts';
@@ -377,6 +378,43 @@ export class Engine {
       resident[k.name] = new ResidentTensor(k.residentId, info.dtype, info.shape);
     }
     return { host, resident };
+  }
+
+  /**
+   * Runs a fused elementwise kernel (graph/elementwise-kernel.ts) in place over resident float32 tensors: one pass per
+   * group, a group's tensors in the order of `kernel.elements`, all of one size; `scalars` by `kernel.scalars` name.
+   * Returns the worker's milliseconds.
+   */
+  async runKernel(
+    kernel: ElementwiseKernel,
+    groups: readonly (readonly ResidentTensor[])[],
+    scalars: Readonly<Record<string, number>> = {},
+  ): Promise<number> {
+    const values = kernel.scalars.map((name) => {
+      const v = scalars[name];
+      if (v === undefined) throw new FeedError(`kernel "${kernel.name}" needs the scalar "${name}"`);
+      return v;
+    });
+    for (const g of groups) {
+      if (g.length !== kernel.elements.length)
+        throw new FeedError(
+          `kernel "${kernel.name}" takes ${kernel.elements.length} tensors per group, got ${g.length}`,
+        );
+      for (const [i, t] of g.entries()) {
+        if (t.dtype !== 'float32' || numel(t.shape) !== numel(g[0].shape)) {
+          throw new FeedError(
+            `kernel "${kernel.name}": "${kernel.elements[i]}" is ${t.dtype} ${formatShape(t.shape)}; every tensor of a group must be float32 of ${numel(g[0].shape)} elements`,
+          );
+        }
+      }
+    }
+    return (await this.request({
+      type: 'kernel',
+      name: kernel.name,
+      source: kernel.source,
+      groups: groups.map((g) => g.map((t) => t.id)),
+      scalars: values,
+    })) as number;
   }
 
   /**

@@ -74,6 +74,19 @@ export interface RunRequest {
   keepOutputs: { name: string; residentId: number }[];
 }
 
+/**
+ * Runs a fused elementwise kernel (graph/elementwise-kernel.ts) in place over resident float32 tensors: one call per
+ * group, each group's tensors in the order of the kernel's element inputs.
+ */
+export interface KernelRequest {
+  type: 'kernel';
+  name: string;
+  /** The kernel's source; the worker compiles each distinct source once. */
+  source: string;
+  groups: number[][];
+  scalars: number[];
+}
+
 export interface StatsRequest {
   type: 'stats';
 }
@@ -96,6 +109,7 @@ export type Request = (
   | DownloadRequest
   | FreeRequest
   | RunRequest
+  | KernelRequest
   | StatsRequest
   | ClearCacheRequest
   | ReleaseRequest

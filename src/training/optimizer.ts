@@ -1,6 +1,7 @@
 /**
- * Optimizer updates as graph ops, so that a compiled train step (forward + backward + update) is one graph
- * (DESIGN.md decision 7). Semantics follow torch.optim (PyTorch 1.13 `_single_tensor_adamw`, `_single_tensor_sgd`).
+ * Optimizer updates as graph ops. Semantics follow torch.optim (PyTorch 1.13 `_single_tensor_adamw`,
+ * `_single_tensor_sgd`), op by op in float32. The train step runs them per element as one fused kernel over every
+ * parameter (update-kernel.ts, graph/elementwise-kernel.ts); as graph ops they also run in ORT as they are.
  *
  * Per-step scalars that torch computes in Python double (bias corrections, step size) are computed on the host in
  * float64 and fed as float32 scalars, exactly as torch casts them when it multiplies a float32 tensor.
@@ -90,17 +91,22 @@ export function sgdUpdate(
 }
 
 /**
- * Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_, norm 2): total = √Σ‖g‖²,
- * coef = min(1, maxNorm / (total + 1e-6)), g ← g·coef. Returns the clipped gradients and the total norm.
+ * The global gradient norm and clipping's scale (torch.nn.utils.clip_grad_norm_, norm 2): total = √Σ‖g‖²,
+ * coef = min(1, maxNorm / (total + 1e-6)).
  */
+export function gradNormCoef(grads: readonly SymTensor[], maxNorm: number): { totalNorm: SymTensor; coef: SymTensor } {
+  const squares = grads.map((g) => op.sum(op.mul(g, g)));
+  const total = op.sqrt(squares.reduce((a, b) => op.add(a, b)));
+  return { totalNorm: total, coef: op.minimum(op.div(maxNorm, op.add(total, 1e-6)), 1) };
+}
+
+/** Global-norm gradient clipping: g ← g·coef (`gradNormCoef`). Returns the clipped gradients and the total norm. */
 export function clipGradNorm(
   grads: readonly SymTensor[],
   maxNorm: number,
 ): { grads: SymTensor[]; totalNorm: SymTensor } {
-  const squares = grads.map((g) => op.sum(op.mul(g, g)));
-  const total = op.sqrt(squares.reduce((a, b) => op.add(a, b)));
-  const coef = op.minimum(op.div(maxNorm, op.add(total, 1e-6)), 1);
-  return { grads: grads.map((g) => op.mul(g, coef)), totalNorm: total };
+  const { totalNorm, coef } = gradNormCoef(grads, maxNorm);
+  return { grads: grads.map((g) => op.mul(g, coef)), totalNorm };
 }
 
 /**

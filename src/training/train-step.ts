@@ -1,18 +1,24 @@
 /**
- * The compiled train step (DESIGN.md decision 7): forward + backward + optimizer update as one graph per shape.
+ * The compiled train step (DESIGN.md decision 7): forward + backward as one graph per shape, then the per-parameter
+ * update (optimizer, clipping's scale, EMA) as one fused elementwise kernel over the resident state
+ * (update-kernel.ts).
  *
- * Trainable parameters, their optimizer moments and EMA copies are run-time inputs of the step graph; the step
- * outputs their new values (`next:<name>`). The Trainer keeps all of them resident in the engine worker and feeds
- * each step the previous step's outputs, so two buffer sets alternate and nothing is copied to the host between
- * steps. Frozen parameters stay in the engine's weight store.
+ * Trainable parameters, their optimizer moments and EMA copies are run-time inputs of the step graph, resident in the
+ * engine worker; the graph outputs the loss and the gradients (`grad.<name>`, kept in the worker), and the kernel
+ * updates the state in place, so nothing is copied to the host between steps. Frozen parameters stay in the engine's
+ * weight store.
  */
 
 import { replayGraph } from '../graph/autodiff/compact.ts';
 import { gradName, valueAndGrad } from '../graph/autodiff/index.ts';
 import { GraphBuilder, type SymTensor } from '../graph/builder.ts';
+import type { ElementwiseKernel } from '../graph/elementwise-kernel.ts';
 import type { Graph } from '../graph/ir.ts';
 import * as op from '../graph/ops/index.ts';
-import { type AdamWHyper, adamWUpdate, clipGradNorm, emaUpdate, type SgdHyper, sgdUpdate } from './optimizer.ts';
+import { type AdamWHyper, gradNormCoef, type SgdHyper } from './optimizer.ts';
+import { accumulateKernel, type Role, updateKernel } from './update-kernel.ts';
+
+export { SCALARS } from './update-kernel.ts';
 
 export type OptimizerSpec = { kind: 'adamw'; hyper: AdamWHyper } | { kind: 'sgd'; hyper: SgdHyper };
 
@@ -29,42 +35,47 @@ export interface TrainStepSpec {
   /** Keep an EMA copy of each trainable parameter. */
   ema?: boolean;
   /**
-   * Gradient accumulation over this many micro-batches per optimizer step (default 1: one fused graph). The update
-   * then uses the mean of the micro-batch gradients (= the gradient of the mean loss over all of them).
+   * Gradient accumulation over this many micro-batches per optimizer step (default 1). The update then uses the mean
+   * of the micro-batch gradients (= the gradient of the mean loss over all of them).
    */
   accumulate?: number;
   /** Scopes (`GraphBuilder.scope`) whose activations are recomputed in the backward pass instead of kept. */
   recompute?: readonly string[];
 }
 
-/** Names of the state tensors of one parameter in the step graph. */
+/** Names of the state tensors of one parameter. */
 export const stateName = {
   m: (k: string) => `adam_m:${k}`,
   v: (k: string) => `adam_v:${k}`,
   momentum: (k: string) => `sgd_buf:${k}`,
   acc: (k: string) => `grad_acc:${k}`,
   ema: (k: string) => `ema:${k}`,
-  next: (name: string) => `next:${name}`,
 };
 
-/** Per-step scalar inputs of the step graph. */
-export const SCALARS = {
-  decay: 'opt.decay',
-  stepSize: 'opt.step_size',
-  bc2Sqrt: 'opt.bc2_sqrt',
-  lr: 'opt.lr',
-  first: 'opt.first',
-  emaOneMinusDecay: 'opt.ema_one_minus_decay',
-} as const;
+/** Outputs of the step graph (besides the loss and the gradients) when clipping. */
+export const CLIP_OUTPUTS = { norm: 'grad_norm', coef: 'clip_coef' } as const;
+
+/** A fused kernel and, per parameter, the tensors of one call (state names, or `grad.<name>` for a gradient). */
+export interface KernelPlan {
+  kernel: ElementwiseKernel;
+  groups: string[][];
+}
 
 export interface TrainStepGraph {
-  /** The fused step (accumulate = 1), or the micro-batch graph adding gradients into `grad_acc:<k>`. */
+  /**
+   * Forward + backward: the loss and `grad.<name>` of every trainable parameter; with clipping (and no accumulation)
+   * also `grad_norm` and `clip_coef`.
+   */
   graph: Graph;
-  /** State names per parameter (inputs; the outputs are `next:<name>`), in a fixed order. */
+  /** State names (parameters, moments, EMA copies, gradient sums), in a fixed order: the checkpoint's layout. */
   state: string[];
   spec: TrainStepSpec;
-  /** With accumulation: the update graph (mean of the accumulated gradients → optimizer), run once per step. */
-  apply?: Graph;
+  /** The update of every parameter, once per optimizer step. */
+  update: KernelPlan;
+  /** With accumulation: grad_acc ← grad_acc + grad, after each micro-batch. */
+  accumulate?: KernelPlan;
+  /** With accumulation and clipping: `grad_norm` and `clip_coef` of the mean of the gradient sums. */
+  norm?: Graph;
 }
 
 /** Turns the trainable weights of a loss graph into run-time inputs (their values then come from the Trainer). */
@@ -79,9 +90,12 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepGraph {
     if (!spec.lossGraph.inputs.some((i) => i.name === k))
       throw new Error(`trainable parameter "${k}" is not in the loss graph`);
   }
+  const k = spec.accumulate ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`accumulate must be a positive integer, got ${k}`);
   const g = valueAndGrad(withTrainableInputs(spec.lossGraph, trainable), spec.trainable, {
     output: lossName,
     name: 'grads',
+    recompute: spec.recompute,
   });
   const b = new GraphBuilder(`${spec.lossGraph.name}_train_step`);
   const sym = replayGraph(b, g);
@@ -91,95 +105,60 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepGraph {
     return sym.get(o.value)!;
   };
   b.output(lossName, out(lossName));
-  const grads = spec.trainable.map((k) => out(gradName(k)));
-  const param = (k: string) => sym.get(g.inputs.find((i) => i.name === k)!.value)!;
-  const k = spec.accumulate ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`accumulate must be a positive integer, got ${k}`);
-  if (k === 1) {
-    const state = emitUpdate(b, spec, spec.trainable.map(param), grads);
-    return { graph: b.build(), state, spec };
-  }
-  // Micro-batch graph: grad_acc ← grad_acc + grad.
+  const grads = spec.trainable.map((name) => out(gradName(name)));
   spec.trainable.forEach((name, i) => {
-    const acc = b.input(stateName.acc(name), grads[i].shape);
-    b.output(stateName.next(stateName.acc(name)), op.add(acc, grads[i]));
+    b.output(gradName(name), grads[i]);
   });
-  // Update graph: grads = grad_acc / k; optimizer; grad_acc ← 0.
-  const a = new GraphBuilder(`${spec.lossGraph.name}_apply`);
-  const params = spec.trainable.map((name) => {
+  const clip = spec.clipGradNorm !== undefined;
+  if (clip && k === 1) addClipOutputs(b, grads, spec.clipGradNorm!);
+
+  const { kernel, roles } = updateKernel({ optimizer: spec.optimizer, clip, ema: spec.ema ?? false, accumulate: k });
+  const tensor = (role: Role, name: string): string => {
+    switch (role) {
+      case 'param':
+        return name;
+      case 'm':
+        return stateName.m(name);
+      case 'v':
+        return stateName.v(name);
+      case 'buf':
+        return stateName.momentum(name);
+      case 'ema':
+        return stateName.ema(name);
+      case 'grad':
+        return k > 1 ? stateName.acc(name) : gradName(name);
+    }
+  };
+  const groups = spec.trainable.map((name) => roles.map((role) => tensor(role, name)));
+  // The checkpoint layout of the earlier releases: per parameter its state in kernel order, then the gradient sums.
+  const state = groups.flatMap((names) => names.filter((_, i) => roles[i] !== 'grad'));
+  const step: TrainStepGraph = { graph: b.build(), state, spec, update: { kernel, groups } };
+  if (k > 1) {
+    state.push(...spec.trainable.map(stateName.acc));
+    step.accumulate = {
+      kernel: accumulateKernel(),
+      groups: spec.trainable.map((name) => [stateName.acc(name), gradName(name)]),
+    };
+    if (clip) step.norm = normGraph(spec, g, k);
+  }
+  return step;
+}
+
+function addClipOutputs(b: GraphBuilder, grads: readonly SymTensor[], maxNorm: number): void {
+  const { totalNorm, coef } = gradNormCoef(grads, maxNorm);
+  b.output(CLIP_OUTPUTS.norm, totalNorm);
+  b.output(CLIP_OUTPUTS.coef, coef);
+}
+
+/** The clipping norm of the mean gradients, from the gradient sums of `k` micro-batches. */
+function normGraph(spec: TrainStepSpec, g: Graph, k: number): Graph {
+  const b = new GraphBuilder(`${spec.lossGraph.name}_grad_norm`);
+  const means = spec.trainable.map((name) => {
     const info = g.values[g.inputs.find((i) => i.name === name)!.value];
-    return a.input(name, info.shape, info.dtype);
+    return op.mul(b.input(stateName.acc(name), info.shape, info.dtype), 1 / k);
   });
-  const accs = spec.trainable.map((name, i) => a.input(stateName.acc(name), params[i].shape));
-  const state = emitUpdate(
-    a,
-    spec,
-    params,
-    accs.map((acc) => op.mul(acc, 1 / k)),
-  );
-  spec.trainable.forEach((name, i) => {
-    a.output(stateName.next(stateName.acc(name)), op.expand(a.constant(0), accs[i].shape));
-    state.push(stateName.acc(name));
-  });
-  return { graph: b.build(), state, spec, apply: a.build() };
-}
-
-/**
- * Appends clipping, the optimizer update and EMA for the trainable parameters to `b`; declares the state inputs and
- * `next:` outputs; returns the state names in order.
- */
-function emitUpdate(
-  b: GraphBuilder,
-  spec: TrainStepSpec,
-  params: readonly SymTensor[],
-  rawGrads: SymTensor[],
-): string[] {
-  let grads = rawGrads;
-  if (spec.clipGradNorm !== undefined) {
-    const clipped = clipGradNorm(grads, spec.clipGradNorm);
-    grads = clipped.grads;
-    b.output('grad_norm', clipped.totalNorm);
-  }
-  const state: string[] = [];
-  const scalar = (name: string) => b.input(name, []);
-  const emaK = spec.ema ? scalar(SCALARS.emaOneMinusDecay) : undefined;
-  if (spec.optimizer.kind === 'adamw') {
-    const h = spec.optimizer.hyper;
-    const sc = { decay: scalar(SCALARS.decay), stepSize: scalar(SCALARS.stepSize), bc2Sqrt: scalar(SCALARS.bc2Sqrt) };
-    spec.trainable.forEach((k, i) => {
-      const p = params[i];
-      const m = b.input(stateName.m(k), p.shape);
-      const v = b.input(stateName.v(k), p.shape);
-      const next = adamWUpdate({ param: p, m, v }, grads[i], h, sc);
-      b.output(stateName.next(k), next.param);
-      b.output(stateName.next(stateName.m(k)), next.m);
-      b.output(stateName.next(stateName.v(k)), next.v);
-      state.push(k, stateName.m(k), stateName.v(k));
-      if (emaK) addEma(b, k, next.param, emaK, state);
-    });
-  } else {
-    const h = spec.optimizer.hyper;
-    const sc = { lr: scalar(SCALARS.lr), first: scalar(SCALARS.first) };
-    spec.trainable.forEach((k, i) => {
-      const p = params[i];
-      const buf = h.momentum !== 0 ? b.input(stateName.momentum(k), p.shape) : undefined;
-      const next = sgdUpdate(p, buf, grads[i], h, sc);
-      b.output(stateName.next(k), next.param);
-      state.push(k);
-      if (next.buf) {
-        b.output(stateName.next(stateName.momentum(k)), next.buf);
-        state.push(stateName.momentum(k));
-      }
-      if (emaK) addEma(b, k, next.param, emaK, state);
-    });
-  }
-  return state;
-}
-
-function addEma(b: GraphBuilder, k: string, newParam: SymTensor, oneMinusDecay: SymTensor, state: string[]): void {
-  const ema = b.input(stateName.ema(k), newParam.shape);
-  b.output(stateName.next(stateName.ema(k)), emaUpdate(ema, newParam, oneMinusDecay));
-  state.push(stateName.ema(k));
+  addClipOutputs(b, means, spec.clipGradNorm!);
+  return b.build();
 }
 
 /** A scalar loss graph helper: mean of the given per-sample losses. */

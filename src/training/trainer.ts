@@ -1,16 +1,18 @@
 /**
  * The training loop around a compiled train step: state (parameters, optimizer moments, EMA) stays resident in the
- * engine worker; each step feeds the previous step's outputs (two alternating buffer sets), then frees the old set.
- * Checkpoints save and restore everything — state tensors, step counter, hyper-parameters — exactly.
+ * engine worker; each step runs the forward + backward graph on it (the gradients stay in the worker), then the
+ * fused update kernel rewrites the state in place and the gradients are freed. Checkpoints save and restore
+ * everything — state tensors, step counter, hyper-parameters — exactly.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { gradName } from '../graph/autodiff/index.ts';
 import type { Graph } from '../graph/ir.ts';
 import type { Engine, Feed, ResidentTensor } from '../runtime/engine.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
 import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
 import { adamWStepScalars, emaDecay } from './optimizer.ts';
 import type { LrSchedule } from './schedules.ts';
-import { SCALARS, stateName, type TrainStepGraph } from './train-step.ts';
+import { CLIP_OUTPUTS, type KernelPlan, SCALARS, type TrainStepGraph } from './train-step.ts';
 
 export interface TrainerOptions {
   /** Learning rate per 0-based step. */
@@ -24,8 +26,6 @@ export interface StepResult {
   loss: number;
   gradNorm?: number;
 }
-
-const scalar = (v: number) => HostTensor.float32([], [v]);
 
 export class Trainer {
   /** Completed optimizer steps. */
@@ -70,38 +70,67 @@ export class Trainer {
     }
   }
 
-  private scalars(): Record<string, HostTensor> {
+  /** The update kernel's per-step scalars (fed as float32, as torch multiplies a float32 tensor by a Python float). */
+  private scalars(clipCoef?: number): Record<string, number> {
     const spec = this.compiled.spec;
     const lr = this.opts.lr(this.step);
-    const out: Record<string, HostTensor> = {};
+    const out: Record<string, number> = {};
     if (spec.optimizer.kind === 'adamw') {
       const s = adamWStepScalars(spec.optimizer.hyper, lr, this.step + 1);
-      out[SCALARS.decay] = scalar(s.decay);
-      out[SCALARS.stepSize] = scalar(s.stepSize);
-      out[SCALARS.bc2Sqrt] = scalar(s.bc2Sqrt);
+      out[SCALARS.decay] = s.decay;
+      out[SCALARS.stepSize] = s.stepSize;
+      out[SCALARS.bc2Sqrt] = s.bc2Sqrt;
     } else {
-      out[SCALARS.lr] = scalar(lr);
-      out[SCALARS.first] = scalar(this.step === 0 ? 1 : 0);
+      out[SCALARS.lr] = lr;
+      out[SCALARS.first] = this.step === 0 ? 1 : 0;
     }
     if (spec.ema) {
-      out[SCALARS.emaOneMinusDecay] = scalar(
-        1 - emaDecay(this.opts.emaDecay ?? 0.9999, this.step, this.opts.emaWarmup ?? true),
-      );
+      out[SCALARS.emaOneMinusDecay] =
+        1 - emaDecay(this.opts.emaDecay ?? 0.9999, this.step, this.opts.emaWarmup ?? true);
     }
+    if (clipCoef !== undefined) out[SCALARS.clipCoef] = clipCoef;
     return out;
   }
 
-  /** Runs `graph` with the resident state among its inputs; the `next:` outputs replace the state they update. */
-  private async advance(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>> {
+  /** Feeds of `graph`: `feeds` plus the resident state tensors among its inputs. */
+  private withState(graph: Graph, feeds: Readonly<Record<string, Feed>>): Record<string, Feed> {
     const all: Record<string, Feed> = { ...feeds };
-    const names = graph.inputs.map((i) => i.name);
-    for (const [name, r] of this.state) if (names.includes(name)) all[name] = r;
-    const updated = this.compiled.state.filter((n) => graph.outputs.some((o) => o.name === stateName.next(n)));
-    const { host, resident } = await this.engine.runKeep(graph, all, updated.map(stateName.next));
-    const old = updated.map((n) => this.state.get(n)!);
-    for (const n of updated) this.state.set(n, resident[stateName.next(n)]);
-    await this.engine.free(old);
-    return host;
+    for (const i of graph.inputs) {
+      const r = this.state.get(i.name);
+      if (r && all[i.name] === undefined) all[i.name] = r;
+    }
+    return all;
+  }
+
+  /** Runs the forward + backward graph; the gradients stay in the worker. */
+  private async gradients(
+    feeds: Readonly<Record<string, Feed>>,
+  ): Promise<{ host: Record<string, HostTensor>; grads: Record<string, ResidentTensor> }> {
+    const { graph, spec } = this.compiled;
+    const { host, resident } = await this.engine.runKeep(
+      graph,
+      this.withState(graph, feeds),
+      spec.trainable.map(gradName),
+    );
+    return { host, grads: resident };
+  }
+
+  /** Runs a fused kernel over its groups: state tensors by name, gradients from `grads`. */
+  private async kernel(
+    plan: KernelPlan,
+    grads: Readonly<Record<string, ResidentTensor>>,
+    scalars: Readonly<Record<string, number>> = {},
+  ): Promise<void> {
+    const tensor = (name: string) => {
+      const t = this.state.get(name) ?? grads[name];
+      if (!t) throw new Error(`no tensor "${name}" for kernel "${plan.kernel.name}"`);
+      return t;
+    };
+    await this.engine.runKernel(
+      plan.kernel,
+      plan.groups.map((g) => g.map(tensor)),
+      scalars,
+    );
   }
 
   /**
@@ -111,21 +140,42 @@ export class Trainer {
   async runStep(
     feeds: Readonly<Record<string, Feed>> | readonly Readonly<Record<string, Feed>>[],
   ): Promise<StepResult> {
-    const lossName = this.compiled.spec.lossOutput ?? 'loss';
+    const { spec, update, accumulate, norm } = this.compiled;
+    const lossName = spec.lossOutput ?? 'loss';
     const micro = Array.isArray(feeds) ? feeds : [feeds];
-    const k = this.compiled.spec.accumulate ?? 1;
+    const k = spec.accumulate ?? 1;
     if (micro.length !== k) throw new Error(`this train step accumulates ${k} micro-batches; got ${micro.length}`);
+    const first = (t: HostTensor) => (t.data as Float32Array)[0];
     let result: StepResult;
-    if (!this.compiled.apply) {
-      const host = await this.advance(this.compiled.graph, { ...micro[0], ...this.scalars() });
-      result = { loss: (host[lossName].data as Float32Array)[0] };
-      if (host.grad_norm) result.gradNorm = (host.grad_norm.data as Float32Array)[0];
+    if (!accumulate) {
+      const { host, grads } = await this.gradients(micro[0]);
+      try {
+        const clip = host[CLIP_OUTPUTS.coef];
+        await this.kernel(update, grads, this.scalars(clip ? first(clip) : undefined));
+      } finally {
+        await this.engine.free(Object.values(grads));
+      }
+      result = { loss: first(host[lossName]) };
+      if (host[CLIP_OUTPUTS.norm]) result.gradNorm = first(host[CLIP_OUTPUTS.norm]);
     } else {
       let sum = 0;
-      for (const m of micro) sum += ((await this.advance(this.compiled.graph, m))[lossName].data as Float32Array)[0];
-      const host = await this.advance(this.compiled.apply, this.scalars());
+      for (const m of micro) {
+        const { host, grads } = await this.gradients(m);
+        try {
+          await this.kernel(accumulate, grads);
+        } finally {
+          await this.engine.free(Object.values(grads));
+        }
+        sum += first(host[lossName]);
+      }
       result = { loss: sum / k };
-      if (host.grad_norm) result.gradNorm = (host.grad_norm.data as Float32Array)[0];
+      let clipCoef: number | undefined;
+      if (norm) {
+        const host = await this.engine.run(norm, this.withState(norm, {}));
+        clipCoef = first(host[CLIP_OUTPUTS.coef]);
+        result.gradNorm = first(host[CLIP_OUTPUTS.norm]);
+      }
+      await this.kernel(update, {}, this.scalars(clipCoef));
     }
     this.step++;
     return result;
@@ -136,12 +186,7 @@ export class Trainer {
    * a validation loss): those are fed from the resident state; nothing is updated.
    */
   async evaluate(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, HostTensor>> {
-    const all: Record<string, Feed> = { ...feeds };
-    for (const i of graph.inputs) {
-      const r = this.state.get(i.name);
-      if (r && all[i.name] === undefined) all[i.name] = r;
-    }
-    return this.engine.run(graph, all);
+    return this.engine.run(graph, this.withState(graph, feeds));
   }
 
   /** All state tensors (parameters, moments, EMA) copied to the host. */

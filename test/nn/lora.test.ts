@@ -246,7 +246,13 @@ describe('LoRA gradients', () => {
     assert.equal(kind('lin.weight.up'), 'input');
     assert.equal(kind('lin.weight.down'), 'input');
     const outs = step.graph.outputs.map((o) => o.name);
-    assert.ok(outs.includes('next:lin.weight.up') && outs.includes('next:lin.weight.down'));
+    assert.ok(outs.includes(gradName('lin.weight.up')) && outs.includes(gradName('lin.weight.down')));
     assert.ok(!outs.some((o) => o.includes('lin.weight') && !o.includes('.up') && !o.includes('.down')));
+    assert.deepEqual(step.update.groups.flat().sort(), [
+      gradName('lin.weight.down'),
+      gradName('lin.weight.up'),
+      'lin.weight.down',
+      'lin.weight.up',
+    ]);
   });
 });
