@@ -13,6 +13,12 @@ export interface FileModelTensor {
   dims: readonly number[];
 }
 
+/** An int64 input (token ids, attention masks). */
+export interface FileModelInt64Tensor {
+  data: BigInt64Array;
+  dims: readonly number[];
+}
+
 export interface OnnxFileModelOptions {
   /** Intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
@@ -55,10 +61,25 @@ export class OnnxFileModel {
     return this.session.outputNames;
   }
 
-  /** Runs the model on float32 inputs by name; returns every output as float32. */
-  async run(feeds: Record<string, FileModelTensor>): Promise<Record<string, FileModelTensor>> {
+  /**
+   * An input's declared element type and dimensions (a number, or a string / undefined for a symbolic one), or
+   * undefined when the model does not say.
+   */
+  inputInfo(name: string): { type: string; dims: readonly (number | string | undefined)[] } | undefined {
+    const m = this.session.inputMetadata?.find((x) => x.name === name);
+    if (!m?.isTensor) return undefined;
+    return { type: m.type, dims: m.shape };
+  }
+
+  /** Runs the model on float32 (or int64) inputs by name; returns every output as float32. */
+  async run(feeds: Record<string, FileModelTensor | FileModelInt64Tensor>): Promise<Record<string, FileModelTensor>> {
     const inputs: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, [...t.dims]);
+    for (const [name, t] of Object.entries(feeds)) {
+      inputs[name] =
+        t.data instanceof BigInt64Array
+          ? new ort.Tensor('int64', t.data, [...t.dims])
+          : new ort.Tensor('float32', t.data, [...t.dims]);
+    }
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
       out = await this.session.run(inputs);

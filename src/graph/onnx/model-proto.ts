@@ -46,6 +46,8 @@ export interface OnnxValueInfo {
   name: string;
   dtype: DType;
   shape: Shape;
+  /** Symbolic dimensions: where an entry is a string, that dimension is written as `dim_param` (any size). */
+  dimParams?: readonly (string | undefined)[];
 }
 
 export interface OnnxModel {
@@ -110,7 +112,13 @@ function encodeNode(n: OnnxNode): Uint8Array {
 
 function encodeValueInfo(v: OnnxValueInfo): Uint8Array {
   const shape = new ProtoWriter();
-  for (const d of v.shape) shape.message(1, new ProtoWriter().varint(1, d).finish());
+  v.shape.forEach((d, i) => {
+    const param = v.dimParams?.[i];
+    shape.message(
+      1,
+      param === undefined ? new ProtoWriter().varint(1, d).finish() : new ProtoWriter().string(2, param).finish(),
+    );
+  });
   const tensorType = new ProtoWriter().varint(1, ONNX_DTYPE[v.dtype]).message(2, shape.finish()).finish();
   const type = new ProtoWriter().message(1, tensorType).finish();
   return new ProtoWriter().string(1, v.name).message(2, type).finish();
