@@ -4,7 +4,7 @@
  * svd_xt_image_decoder,sv3d_u,sv3d_p}.yaml`) written as `SvdModel` values, plus the sampling defaults of
  * `simple_video_sample.py`. Any other size is a JSON config in the reference's structure (./reference/model-config.ts).
  */
-import { VIT_H_14 } from './clip/config.ts';
+import { type ClipVisionConfig, VIT_H_14 } from './clip/config.ts';
 import type { EmbedderSpec, FirstStageSpec, SamplingDefaults, SvdModel } from './description.ts';
 import { SVD_UNET_CONFIG } from './unet/config.ts';
 import {
@@ -112,6 +112,73 @@ const model = (
 const svd = (name: string, description: string, firstStage: FirstStageSpec, sampling: SamplingDefaults) =>
   model(name, description, { unet: unet(768), firstStage, embedders: SVD_EMBEDDERS, sampling });
 
+/**
+ * svd-mini: the project's own small model (issue 11; trained by scripts/train-svd-mini.sh, model card in
+ * models/svd-mini/): every part of the released SVD family at a small size — the VideoUNet with temporal layers and
+ * the same micro-conditioning (fps, motion bucket, cond_aug as 256-d sinusoids), the VAE with the temporal video
+ * decoder (8× downsampling, 4 latent channels), and an open_clip ViT image embedder feeding cross-attention and the
+ * conditioning-frame encoder feeding the concat input. 14 frames at 128×128, 8 fps.
+ */
+const MINI_CLIP: ClipVisionConfig = Object.freeze({
+  imageSize: 112,
+  patchSize: 16,
+  width: 128,
+  layers: 4,
+  heads: 4,
+  mlpRatio: 4,
+  outputDim: 128,
+  layerNormEps: 1e-5,
+});
+
+const MINI_DDCONFIG: AutoencoderConfig = Object.freeze({
+  ...SVD_DDCONFIG,
+  ch: 32,
+  chMult: Object.freeze([1, 1, 2, 2]),
+  numResBlocks: 1,
+  resolution: 128,
+});
+
+const MINI_EMBEDDERS: readonly EmbedderSpec[] = Object.freeze([
+  clipEmbedder(0),
+  timestepEmbedder(1, 'fps_id', 256),
+  timestepEmbedder(2, 'motion_bucket_id', 256),
+  { ...condFramesEmbedder(3), autoencoder: { embedDim: 4, ddconfig: MINI_DDCONFIG } } as EmbedderSpec,
+  timestepEmbedder(4, 'cond_aug', 256),
+]);
+
+export const SVD_MINI: SvdModel = Object.freeze({
+  name: 'svd-mini',
+  description: "svd-ts's own small image-to-video model, 14 frames at 128×128 (models/svd-mini/)",
+  clip: MINI_CLIP,
+  scaleFactor: SVD_SCALE_FACTOR,
+  unet: Object.freeze({
+    ...SVD_UNET_CONFIG,
+    modelChannels: 64,
+    channelMult: Object.freeze([1, 2, 2]),
+    numResBlocks: 1,
+    attentionResolutions: Object.freeze([2, 4]),
+    numHeads: -1,
+    numHeadChannels: 32,
+    transformerDepth: Object.freeze([1, 1, 1]),
+    transformerDepthMiddle: 1,
+    contextDim: MINI_CLIP.outputDim,
+    admInChannels: 768,
+  }),
+  firstStage: Object.freeze({
+    kind: 'autoencoding-engine',
+    encoder: MINI_DDCONFIG,
+    decoder: MINI_DDCONFIG,
+    videoDecoder: true,
+  }),
+  embedders: MINI_EMBEDDERS,
+  sampling: Object.freeze({
+    ...videoSampling(14, 15, 1.0, 2.5),
+    fpsId: 7,
+    decodeChunk: 14,
+    size: [128, 128] as const,
+  }),
+});
+
 /** The released models, keyed by preset name. */
 export const PRESETS: Readonly<Record<string, SvdModel>> = Object.freeze({
   svd: svd('svd', 'SVD image-to-video, 14 frames (svd.safetensors)', VIDEO_FIRST_STAGE, SVD_SAMPLING),
@@ -134,6 +201,7 @@ export const PRESETS: Readonly<Record<string, SvdModel>> = Object.freeze({
     IMAGE_FIRST_STAGE,
     SVD_XT_SAMPLING,
   ),
+  'svd-mini': SVD_MINI,
   'sv3d-u': model('sv3d-u', 'SV3D_u orbital multi-view (sv3d_u.safetensors), 21 views, cond_aug only', {
     unet: unet(256),
     firstStage: decoderOnlyFirstStage(false),
