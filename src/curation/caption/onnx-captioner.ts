@@ -355,7 +355,7 @@ export async function loadOnnxCaptioner(
       text: 'input_ids [1, L]',
     };
     throw new CaptionerError(
-      `${dir}: its encoder takes ${what[kind]}, a ${role} needs ${what[want as keyof typeof what]} (see README, Captions)`,
+      `${dir}: its encoder takes ${what[kind]}, ${{ image: 'an image captioner', video: 'a video captioner', summariser: 'a summariser' }[role]} needs ${what[want as keyof typeof what]} (see README, Captions)`,
     );
   }
   if (role === 'image') return new OnnxImageCaptioner(model);

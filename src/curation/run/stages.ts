@@ -5,6 +5,11 @@
  * it — so the store stays one file and a retried job only overwrites its own rows (results are keyed by clip id).
  */
 import { VideoInputError } from '../../video/errors.ts';
+import { releaseCaptioners } from '../caption/captioner.ts';
+import { loadOnnxCaptioner } from '../caption/onnx-captioner.ts';
+import { AestheticHead } from '../clip/aesthetic-head.ts';
+import { ClipScorer } from '../clip/clip-scorer.ts';
+import { MODEL_STAGE_DEFAULTS, type ModelStageModels, scoreModelStages } from '../clip/model-stages.ts';
 import { splitVideo } from '../cuts/video.ts';
 import { fitMotionBuckets, motionBucketFromCorpus } from '../motion/buckets.ts';
 import { clipMotion } from '../motion/score.ts';
@@ -44,17 +49,20 @@ export interface ClipRef {
   path: string;
   startTime: number;
   endTime: number;
+  /** The clip's frame rate (frame times for the caption and CLIP stages; default 25). */
+  fps?: number;
+  /** Labels an earlier run stored (a caption made before is what CLIP compares with). */
+  labels?: Readonly<Record<string, string>>;
 }
 
-/** Stages that need user-supplied weights; without them each clip records why it is not scored. */
-export const MODEL_STAGES: readonly (readonly [string, string])[] = [
-  ['clip', 'not scored: no CLIP weights given'],
-  ['aesthetic', 'not scored: no aesthetic head given'],
-  ['caption', 'no captioner given'],
-];
+/**
+ * Stages that need user-supplied weights, in run order; without them each clip records why it is not scored
+ * (src/curation/clip/model-stages.ts).
+ */
+export const MODEL_STAGES: readonly (readonly [string, string])[] = MODEL_STAGE_DEFAULTS;
 
 /** The models the per-clip stages use, loaded once per process (a worker keeps them for every job). */
-export interface ClipModels {
+export interface ClipModels extends ModelStageModels {
   /** The text detector; absent: the text stage records "not scored". */
   text?: TextDetector;
 }
@@ -63,13 +71,51 @@ export interface ClipModelOptions {
   /** false: no text-area stage; a path: that PP-OCR-style DB detector; default: the bundled PP-OCRv4 detector. */
   text?: false | string;
   threads?: number;
+  /** A CLIP checkpoint (folder or .safetensors; open_clip or transformers layout) for the clip and aesthetic stages. */
+  clipCheckpoint?: string;
+  /** The LAION aesthetic head `.pth` (needs a CLIP checkpoint of its embedding width: ViT-L/14). */
+  aestheticHead?: string;
+  /** ONNX captioner folders (README, "Captions"): middle-frame image captioner, video captioner, summariser. */
+  captioner?: string;
+  videoCaptioner?: string;
+  summariser?: string;
 }
 
-/** Loads the models for {@link scoreClip}. */
+/** Loads the models for {@link scoreClip}; a model that cannot be used as asked is an error before any clip runs. */
 export async function loadClipModels(opts: ClipModelOptions = {}): Promise<ClipModels> {
-  const text =
-    opts.text === false ? undefined : await TextDetector.load({ modelPath: opts.text, threads: opts.threads });
-  return { text };
+  const models: ClipModels = {};
+  try {
+    if (opts.text !== false) models.text = await TextDetector.load({ modelPath: opts.text, threads: opts.threads });
+    if (opts.aestheticHead && !opts.clipCheckpoint) {
+      throw new Error(`aesthetic head ${opts.aestheticHead}: needs a CLIP checkpoint for its image embeddings`);
+    }
+    if (opts.clipCheckpoint) models.clip = await ClipScorer.load(opts.clipCheckpoint, { threads: opts.threads });
+    if (opts.aestheticHead) {
+      const head = await AestheticHead.load(opts.aestheticHead);
+      if (head.inputDim !== models.clip!.embedDim) {
+        throw new Error(
+          `aesthetic head ${opts.aestheticHead} takes ${head.inputDim}-d embeddings, the CLIP checkpoint ${opts.clipCheckpoint} gives ${models.clip!.embedDim}-d (the LAION heads need ViT-L/14)`,
+        );
+      }
+      models.aesthetic = head;
+    }
+    const t = { threads: opts.threads };
+    if (opts.captioner || opts.videoCaptioner || opts.summariser) models.captioners = {};
+    if (opts.captioner) models.captioners!.image = await loadOnnxCaptioner(opts.captioner, 'image', t);
+    if (opts.videoCaptioner) models.captioners!.video = await loadOnnxCaptioner(opts.videoCaptioner, 'video', t);
+    if (opts.summariser) models.captioners!.summariser = await loadOnnxCaptioner(opts.summariser, 'summariser', t);
+  } catch (e) {
+    await releaseClipModels(models);
+    throw e;
+  }
+  return models;
+}
+
+/** Releases every model {@link loadClipModels} loaded. */
+export async function releaseClipModels(models: ClipModels): Promise<void> {
+  await models.text?.release();
+  await models.clip?.release();
+  if (models.captioners) await releaseCaptioners(models.captioners);
 }
 
 /** Every per-clip stage, in the order they run. */
@@ -126,8 +172,9 @@ export function applySourceCut(store: CurationStore, sourceId: string, r: Source
 
 /**
  * Runs every per-clip stage on one clip: motion (Farneback at 2 fps) and camera-motion class, text area (first,
- * middle and last frame), then records the weight-needing stages as not scored. `skip` names stages already done for
- * it (a re-run does only what is missing).
+ * middle and last frame), then the stages that need user-given models — caption, CLIP text–image similarity,
+ * aesthetics — each recorded as not scored when its model is not given. `skip` names stages already done for it (a
+ * re-run does only what is missing).
  */
 export async function scoreClip(
   clip: ClipRef,
@@ -175,8 +222,9 @@ export async function scoreClip(
       }
     }
   }
-  for (const [stage, why] of MODEL_STAGES)
-    if (!opts.skip?.has(stage)) stages.push({ stage, status: 'skipped', detail: why });
+  const model = await scoreModelStages(clip, models, opts); // caption, clip, aesthetic
+  if ('rejected' in model) return { kind: 'rejected', reason: model.rejected };
+  stages.push(...model);
   return { kind: 'scored', stages };
 }
 
