@@ -10,14 +10,15 @@ import { CurateQueueError } from '../curation/queue/jobs.ts';
 import { type CurateWorkerEvent, runCurateWorker } from '../curation/queue/worker.ts';
 import { type CurateEvent, curate } from '../curation/run/curate.ts';
 import { writeHistogram } from '../curation/run/histogram.ts';
+import { type ClipModelOptions, type ClipModels, loadClipModels, releaseClipModels } from '../curation/run/stages.ts';
 import { CorpusAnalytics } from '../curation/store/analytics.ts';
 import { CurationStore, CurationStoreError } from '../curation/store/curation-store.ts';
 import { filterCorpus, writeManifest } from '../curation/store/filter.ts';
 import { CliError, usageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 
-export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [--redis URL [--queue NAME]] [--quiet]
-       svd curate worker --redis URL [--no-text] [--concurrency N] [--queue NAME] [--lock-duration S] [--stalled-interval S] [--quiet]
+export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [MODELS] [--redis URL [--queue NAME]] [--quiet]
+       svd curate worker --redis URL [--no-text] [MODELS] [--concurrency N] [--queue NAME] [--lock-duration S] [--stalled-interval S] [--quiet]
        svd curate stats --db FILE [--png DIR] [--json]
        svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] [--max-text X] --out manifest.jsonl
        svd curate export --db FILE --parquet FILE
@@ -27,6 +28,15 @@ export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SE
   --db FILE          the corpus store (SQLite); re-running on the same inputs skips finished work
   --min-clip S       shortest clip kept, seconds (default 2)
   --no-text          skip the text-area stage (PP-OCRv4 on the first, middle and last frame of each clip)
+MODELS (user-given; without them a clip records why a stage was not scored, nothing is invented; with --redis they
+  are worker options):
+  --clip-checkpoint P  CLIP weights, a folder or .safetensors in open_clip or transformers layout with its config
+                     (and vocabulary) beside it: clip_text_similarity, the caption vs the first, middle, last frame
+  --aesthetic-head F the LAION aesthetic head .pth (sac+logos+ava1-l14-linearMSE.pth; needs a ViT-L/14
+                     --clip-checkpoint): aesthetic, the mean over the first, middle and last frame
+  --captioner DIR    ONNX image captioner on the middle frame (README, "Captions": the export layout)
+  --video-captioner DIR  ONNX video captioner on frames sampled uniformly over the clip
+  --summariser DIR   ONNX text-to-text model summarising the two captions into the clip's caption
   --redis URL        scale out: queue the work as BullMQ jobs on this Redis (redis://HOST:PORT) for any number of
                      \`svd curate worker\` processes; this process applies their results to the store
   --queue NAME       queue base name (default svd-curate); workers and coordinator must agree; one coordinator each
@@ -38,8 +48,38 @@ worker: computes cut and score jobs from --redis (the videos must be at the same
 stats / filter thresholds / export run on DuckDB; --max-text X is --max text_area=X; export writes one Parquet row per
   clip with a column per score and label
 scores: motion_score (mean Farneback flow at 2 fps / frame diagonal), motion_bucket (0–255, corpus percentile),
-  text_area (fraction of the frame covered by detected text, the largest of the three sampled frames);
-labels: camera_motion (pan-left|pan-right|pan-up|pan-down|zoom-in|zoom-out|static|other)`;
+  text_area (fraction of the frame covered by detected text, the largest of the three sampled frames),
+  clip_text_similarity (cosine, −1…1), aesthetic (LAION, roughly 1–10);
+labels: camera_motion (pan-left|pan-right|pan-up|pan-down|zoom-in|zoom-out|static|other), caption (+ caption_image,
+  caption_video)`;
+
+const MODEL_OPTIONS = {
+  'clip-checkpoint': { type: 'string' },
+  'aesthetic-head': { type: 'string' },
+  captioner: { type: 'string' },
+  'video-captioner': { type: 'string' },
+  summariser: { type: 'string' },
+} as const;
+
+/** The per-clip models the options ask for; undefined: curate's defaults (the bundled text detector). */
+async function clipModelsFrom(values: Record<string, string | boolean | undefined>): Promise<ClipModels | undefined> {
+  const o: ClipModelOptions = {
+    text: values['no-text'] ? false : undefined,
+    clipCheckpoint: values['clip-checkpoint'] as string | undefined,
+    aestheticHead: values['aesthetic-head'] as string | undefined,
+    captioner: values.captioner as string | undefined,
+    videoCaptioner: values['video-captioner'] as string | undefined,
+    summariser: values.summariser as string | undefined,
+  };
+  if (!o.clipCheckpoint && !o.aestheticHead && !o.captioner && !o.videoCaptioner && !o.summariser) {
+    return values['no-text'] ? {} : undefined;
+  }
+  try {
+    return await loadClipModels(o);
+  } catch (e) {
+    throw new CliError(`svd curate: ${(e as Error).message.split('\n')[0]}`, 1);
+  }
+}
 
 function pairs(flag: string, value: string | undefined): Record<string, number> {
   if (value === undefined) return {};
@@ -88,6 +128,7 @@ async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
           'lock-duration': { type: 'string' },
           'stalled-interval': { type: 'string' },
           'no-text': { type: 'boolean' },
+          ...MODEL_OPTIONS,
           quiet: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -110,6 +151,7 @@ async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
     const hold = Number(process.env.SVD_CURATE_WORKER_HOLD_MS ?? 0);
     const quiet = values.quiet === true;
     const log = (line: string) => console.error(`svd curate worker: ${line}`);
+    const models = await clipModelsFrom(values);
     await runCurateWorker({
       redisUrl,
       concurrency,
@@ -117,7 +159,7 @@ async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
       lockDurationMs: seconds('lock-duration', values['lock-duration'] as string | undefined),
       stalledIntervalMs: seconds('stalled-interval', values['stalled-interval'] as string | undefined),
       holdMs: hold > 0 ? hold : undefined,
-      models: values['no-text'] ? {} : undefined,
+      models,
       signal: stop.signal,
       forceSignal: force.signal,
       onEvent: (e: CurateWorkerEvent) => {
@@ -130,7 +172,7 @@ async function curateWorkerCommand(argv: readonly string[]): Promise<number> {
         else if (e.type === 'released') log(`job released ${e.job}`);
         else if (e.type === 'stopping') log(`stopping (${e.active} running)`);
       },
-    });
+    }).finally(() => (models ? releaseClipModels(models) : undefined));
     if (!quiet) log('stopped');
     return 0;
   } catch (e) {
@@ -161,6 +203,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
           db: { type: 'string' },
           'min-clip': { type: 'string' },
           'no-text': { type: 'boolean' },
+          ...MODEL_OPTIONS,
           'max-text': { type: 'string' },
           parquet: { type: 'string' },
           redis: { type: 'string' },
@@ -215,9 +258,14 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
         else if (e.type === 'waiting') console.error(`svd curate: ${e.message}`);
       };
       const common = { inputs: positionals, store, minClipSeconds: minClip, signal: controller.signal, onEvent };
+      const modelFlags = Object.keys(MODEL_OPTIONS).filter((k) => values[k] !== undefined);
+      if (redisUrl && modelFlags.length > 0) {
+        throw usageError(`svd curate: with --redis, --${modelFlags[0]} is an option of \`svd curate worker\``);
+      }
+      const models = redisUrl ? undefined : await clipModelsFrom(values);
       const r = redisUrl
         ? await curateDistributed({ ...common, redisUrl, queue: values.queue as string | undefined })
-        : await curate({ ...common, models: values['no-text'] ? {} : undefined });
+        : await curate({ ...common, models }).finally(() => (models ? releaseClipModels(models) : undefined));
       progress.done(
         `${db}: ${r.sources} sources, ${r.clips} clips scored, ${r.rejected} rejected in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
