@@ -17,7 +17,7 @@ commands:
   generate --image PATH --checkpoint PATH [...]  image-to-video (svd generate --help for every option)
   convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
                                                checkpoint layout conversion (sgm single file ⇄ diffusers folder)
-  train --stage image|video|finetune|i2v|lora [--config FILE] [...] | train --resume RUN
+  train --stage autoencoder|image|video|finetune|i2v|lora [--config FILE] [...] | train --resume RUN
                                                the paper's training stages (svd train --help)
   curate INPUT... --db FILE | curate stats|filter|show --db FILE
                                                video data curation: cuts, motion, store, manifest

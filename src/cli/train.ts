@@ -17,7 +17,7 @@ import { CliError, usageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 import { writeValidationVideos } from './train-validation.ts';
 
-export const TRAIN_USAGE = `usage: svd train --stage image|video|finetune|i2v|lora [--config FILE] [options]
+export const TRAIN_USAGE = `usage: svd train --stage autoencoder|image|video|finetune|i2v|lora [--config FILE] [options]
        svd train --resume RUN
 
   --stage NAME         the paper's stage (image pretraining, video pretraining, high-res finetuning,

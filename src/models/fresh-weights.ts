@@ -18,6 +18,7 @@
 import { HostTensor } from '../tensor/host-tensor.ts';
 import { Rng } from '../tensor/rng.ts';
 import type { Shape } from '../tensor/shape.ts';
+import type { CheckpointEntry, CheckpointSource } from '../weights/checkpoint-source.ts';
 import { declareModelParams } from './declare-params.ts';
 import type { SvdModel } from './description.ts';
 
@@ -86,4 +87,25 @@ export function freshWeights(model: SvdModel, seed: number): Map<string, HostTen
     out.set(key, new HostTensor('float32', shape, data));
   }
   return out;
+}
+
+/** {@link freshWeights} as a checkpoint source (the start of a from-scratch training run). */
+export function freshCheckpoint(model: SvdModel, seed: number): CheckpointSource {
+  const weights = freshWeights(model, seed);
+  const entries = new Map<string, CheckpointEntry>();
+  for (const [k, t] of weights) entries.set(k, { dtype: 'float32', shape: t.shape });
+  const read = async (key: string): Promise<HostTensor> => {
+    const t = weights.get(key);
+    if (!t) throw new Error(`fresh weights: no parameter "${key}"`);
+    return t;
+  };
+  return {
+    path: `<fresh seed ${seed}>`,
+    layout: 'sgm',
+    metadata: {},
+    entries: () => new Map(entries),
+    read,
+    readStored: read,
+    close: async () => {},
+  };
 }

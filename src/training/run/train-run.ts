@@ -9,6 +9,7 @@
 import type { Graph } from '../../graph/ir.ts';
 import { declareModelParams } from '../../models/declare-params.ts';
 import type { SvdModel } from '../../models/description.ts';
+import { freshCheckpoint } from '../../models/fresh-weights.ts';
 import { loadWeightsInto, openModelWeights } from '../../models/load-weights.ts';
 import { getPreset } from '../../models/presets.ts';
 import { loadModelConfig } from '../../models/reference/model-config.ts';
@@ -19,11 +20,10 @@ import { HostTensor } from '../../tensor/host-tensor.ts';
 import { rgbToTensor } from '../../video/image-io.ts';
 import { preprocessImage } from '../../video/preprocess.ts';
 import { type CheckpointSource, writeSafetensors } from '../../weights/index.ts';
-import { randomCheckpoint } from '../../weights/random-source.ts';
 import { selectParams } from '../freeze.ts';
 import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts';
 import { isImageToVideo, type TrainConfig } from '../stages/config.ts';
-import { stageLossGraph } from '../stages/graphs.ts';
+import { autoencoderLossGraph, stageLossGraph } from '../stages/graphs.ts';
 import { initTemporalLayers } from '../stages/init.ts';
 import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
 import { buildTrainStep } from '../train-step.ts';
@@ -158,8 +158,11 @@ export async function runTraining(
       await openModelWeights(config.model.init, model, { onNotice: (m) => emit({ type: 'notice', message: m }) })
     ).source;
   } else {
-    emit({ type: 'notice', message: 'no model.init: every weight starts random (N(0, 1/fan_in))' });
-    source = randomCheckpoint(tree, config.seed);
+    emit({
+      type: 'notice',
+      message: `no model.init: fresh weights (PyTorch's default initialisers, seed ${config.seed})`,
+    });
+    source = freshCheckpoint(model, config.seed);
   }
   const engine = await Engine.create({ threads: config.threads });
   try {
@@ -187,7 +190,15 @@ async function train(
   emit({ type: 'stage', stage: 'compiling' });
   const lora = config.stage === 'lora' ? options.lora?.(model, config) : undefined;
   if (config.stage === 'lora' && !lora) throw new Error('the lora stage needs LoRA support (options.lora)');
-  const loss = stageLossGraph(model, shape, { recompute: config.recompute, wrap: lora?.wrap });
+  const loss =
+    config.stage === 'autoencoder'
+      ? autoencoderLossGraph(model, {
+          videos: config.batch,
+          frames: data.frames,
+          height: data.height,
+          width: data.width,
+        })
+      : stageLossGraph(model, shape, { recompute: config.recompute, wrap: lora?.wrap });
   const graphWeights = loss.graph.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
   let trainable: string[];
   if (lora) {

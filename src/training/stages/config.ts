@@ -14,14 +14,17 @@
  *   micro-conditioning, conditioning dropout per embedder (`ucg`).
  * - `lora`: the i2v setup with only LoRA matrices trained (default targets: the temporal attention projections, as the
  *   paper's camera-motion LoRAs).
+ * - `autoencoder`: the first stage itself (encoder and the temporal video decoder) from scratch on clips, for a model
+ *   of one's own (the released SVD reuses SD 2.1's VAE and fine-tunes its decoder): L1 reconstruction + 1e-6 · KL
+ *   (./graphs.ts `autoencoderLossGraph`).
  * Stages before i2v have no image conditioning yet: the CLIP embedding of the clip's first frame stands in for the
  * paper's text embedding (same cross-attention input), and the concat latent is zero.
  */
 import { DEFAULT_LORA_TARGETS } from '../../models/lora/targets.ts';
 import { TEMPORAL_PARAM_PATTERNS } from '../freeze.ts';
 
-export type StageKind = 'image' | 'video' | 'finetune' | 'i2v' | 'lora';
-export const STAGE_KINDS: readonly StageKind[] = ['image', 'video', 'finetune', 'i2v', 'lora'];
+export type StageKind = 'autoencoder' | 'image' | 'video' | 'finetune' | 'i2v' | 'lora';
+export const STAGE_KINDS: readonly StageKind[] = ['autoencoder', 'image', 'video', 'finetune', 'i2v', 'lora'];
 
 export interface TrainData {
   /** A folder of videos (mp4, webm, mkv, mov, avi, gif). */
@@ -122,6 +125,15 @@ const clips = (frames: number, width: number, height: number): TrainData => ({
 
 /** The stage presets: the paper's values at the released sizes (svd-spec.md §4.2); a run overrides what it needs. */
 export const STAGE_PRESETS: Readonly<Record<StageKind, Omit<TrainConfig, 'stage'>>> = {
+  autoencoder: {
+    ...COMMON,
+    data: clips(8, 128, 128),
+    lr: 2e-4,
+    trainable: ['first_stage_model.**'],
+    frozen: [],
+    sigma: { pMean: -1.2, pStd: 1.2 },
+    ema: 0,
+  },
   image: {
     ...COMMON,
     data: { ...clips(1, 512, 512), fps: [7] },
@@ -238,6 +250,8 @@ export function resolveTrainConfig(json: unknown, stage?: StageKind): TrainConfi
   check(sources.length === 1, 'data', 'exactly one of videos, manifest, images', sources);
   check(positiveInt(d.frames) && d.frames <= 1000, 'data.frames', 'an integer from 1 to 1000', d.frames);
   if (c.stage === 'image') check(d.frames === 1, 'data.frames', '1 for the image stage', d.frames);
+  if (c.stage === 'autoencoder')
+    check(!d.latentCache, 'data.latentCache', 'false for the autoencoder stage (it trains the encoder)', d.latentCache);
   check(
     Array.isArray(d.fps) && d.fps.length > 0 && d.fps.every((f) => finite(f) && f > 0),
     'data.fps',

@@ -7,14 +7,17 @@
 import { standardDiffusionLoss } from '../../diffusion/loss.ts';
 import { GraphBuilder, type SymTensor } from '../../graph/builder.ts';
 import type { Graph } from '../../graph/ir.ts';
+import * as op from '../../graph/ops/index.ts';
 import { buildConditioner } from '../../models/conditioner/conditioner.ts';
 import { FIRST_STAGE_PREFIX } from '../../models/declare-params.ts';
 import type { EmbedderSpec, SvdModel } from '../../models/description.ts';
 import { concatChannels, svdNetwork, UNET_PREFIX } from '../../models/svd-network.ts';
 import { unetBlockScopes } from '../../models/unet/index.ts';
 import { encodeMoments } from '../../models/vae/autoencoder.ts';
+import { buildDecoder } from '../../models/vae/decoder.ts';
 import { buildEncoder } from '../../models/vae/encoder.ts';
 import { DiagonalGaussian } from '../../models/vae/gaussian.ts';
+import { buildVideoDecoder } from '../../models/vae/video-decoder.ts';
 import { Params } from '../../nn/params.ts';
 import type { HostTensor } from '../../tensor/host-tensor.ts';
 
@@ -106,4 +109,49 @@ export function stageLossGraph(
     params: p,
     recompute: options.recompute ? unetBlockScopes(unet, UNET_PREFIX) : [],
   };
+}
+
+/** The KL weight of the autoencoder stage: the LDM/SD VAE training configs' `kl_weight` (1e-6). */
+export const AUTOENCODER_KL_WEIGHT = 1e-6;
+
+/**
+ * The autoencoder stage's loss graph (the first stage trained from scratch, LDM §3 / sgm `AutoencodingEngine` with a
+ * `DiagonalGaussianRegularizer`): inputs `pixels` [B·T, 3, H, W] in [−1, 1] (frame-major videos of T frames) and `eps`
+ * [B·T, z, H/8, W/8] ~ N(0, I); the encoder's posterior sampled as z = mean + std·eps, decoded by the (video) decoder
+ * over each video's T frames; loss = mean |x − x̂| + kl_weight · KL(q(z|x) ‖ N(0, I)) summed over a frame's latent and
+ * averaged over frames. No perceptual or adversarial term: their networks' weights are not available offline.
+ * Outputs `loss`, `loss_per_sample` [B·T] (the L1 part per frame) and `reconstruction`.
+ */
+export function autoencoderLossGraph(
+  model: SvdModel,
+  shape: { videos: number; frames: number; height: number; width: number },
+  klWeight = AUTOENCODER_KL_WEIGHT,
+): StageLossGraph {
+  const fs = model.firstStage;
+  if (fs.kind !== 'autoencoding-engine' || !fs.encoder)
+    throw new Error(`${model.name}: the autoencoder stage trains an AutoencodingEngine with an encoder`);
+  const n = shape.videos * shape.frames;
+  const b = new GraphBuilder(`autoencoder_loss_${n}x${shape.height}x${shape.width}`);
+  const x = b.input('pixels', [n, 3, shape.height, shape.width]);
+  const root = new Params(b);
+  const p = root.pp(FIRST_STAGE_PREFIX);
+  const posterior = new DiagonalGaussian(buildEncoder(p.pp('encoder'), x, fs.encoder));
+  const eps = b.input('eps', posterior.mean.shape);
+  const z = posterior.sample(eps);
+  const xr = fs.videoDecoder
+    ? buildVideoDecoder(p.pp('decoder'), z, fs.decoder, shape.frames)
+    : buildDecoder(p.pp('decoder'), z, fs.decoder);
+  const l1 = op.mean(op.abs(op.sub(x, xr)), [1, 2, 3]); // [N]
+  // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − log σ²)
+  const kl = op.mul(
+    op.sum(
+      op.sub(op.add(op.mul(posterior.mean, posterior.mean), posterior.var), op.add(posterior.logvar, 1)),
+      [1, 2, 3],
+    ),
+    0.5,
+  );
+  b.output('loss', op.add(op.mean(l1), op.mul(op.mean(kl), klWeight)));
+  b.output('loss_per_sample', l1);
+  b.output('reconstruction', xr);
+  return { graph: b.build(), params: root, recompute: [] };
 }

@@ -106,6 +106,16 @@ export class StepBatcher {
     const [, , H, W] = samples[0].frames.shape;
     const h = H / 8;
     const w = W / 8;
+    if (config.stage === 'autoencoder') {
+      // the clips' frames, frame-major per video, and the posterior's sampling noise
+      const pixels = new Float32Array(N * 3 * H * W);
+      for (let b = 0; b < B; b++) pixels.set(samples[b].frames.data as Float32Array, b * T * 3 * H * W);
+      const z = model.unet.outChannels;
+      return {
+        pixels: new HostTensor('float32', [N, 3, H, W], pixels),
+        eps: new HostTensor('float32', [N, z, h, w], this.rng.normal(`train.latent.${step}.${micro}`, N * z * h * w)),
+      };
+    }
     const C = model.unet.outChannels;
     const tag = `${step}.${micro}`;
     const i2v = isImageToVideo(config.stage);
