@@ -73,10 +73,12 @@ export async function scoreModelStages(
         out.push({ stage: 'caption', status: 'done', labels, detail: JSON.stringify(detail) });
       }
     }
-    const needClip = want('clip') && models.clip;
+    // The three image embeddings, only when a stage will use them (ViT-L/14 is seconds per clip on a CPU).
+    const needSimilarity = want('clip') && models.clip && !models.clip.textUnavailable && caption;
     const needAesthetic = want('aesthetic') && models.clip && models.aesthetic;
     stage = 'clip';
-    const embeddings = needClip || needAesthetic ? await clipFrameEmbeddings(clip, models.clip!, opts.signal) : [];
+    const embeddings =
+      needSimilarity || needAesthetic ? await clipFrameEmbeddings(clip, models.clip!, opts.signal) : [];
     if (want('clip')) {
       const scorer = models.clip;
       const textWhy = scorer?.textUnavailable;
