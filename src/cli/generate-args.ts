@@ -31,7 +31,10 @@ output:
   --save-intermediates FILE  sigmas, x_init, step.<i>.{denoised_raw,denoised,x}, cond.*, uncond.*
 engine:
   --provider cpu|webgpu|cuda  --threads N
-  --json  --quiet`;
+  --json  --quiet
+aliases (the reference script's and diffusers' names): --num-frames = --frames; --num-steps, --num-inference-steps =
+  --steps; --version = --preset; --motion-bucket-id = --motion-bucket; --noise-aug-strength = --cond-aug;
+  --decoding-t, --decode-chunk-size = --decode-chunk; --width W --height H = --size WxH`;
 
 type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 
@@ -74,6 +77,23 @@ const VALUE_FLAGS: Readonly<Record<string, RequestField>> = {
   threads: 'threads',
 };
 
+/**
+ * Names users know from the reference script (`scripts/sampling/simple_video_sample.py`: `num_frames`, `num_steps`,
+ * `version`, `motion_bucket_id`, `cond_aug`, `decoding_t`) and from diffusers' `StableVideoDiffusionPipeline`
+ * (`num_inference_steps`, `noise_aug_strength`, `decode_chunk_size`, `width`, `height`) → ours. Each means exactly
+ * what our flag means; giving both spellings of one option is an error.
+ */
+export const FLAG_ALIASES: Readonly<Record<string, string>> = {
+  'num-frames': 'frames',
+  'num-steps': 'steps',
+  'num-inference-steps': 'steps',
+  version: 'preset',
+  'motion-bucket-id': 'motion-bucket',
+  'noise-aug-strength': 'cond-aug',
+  'decoding-t': 'decode-chunk',
+  'decode-chunk-size': 'decode-chunk',
+};
+
 /** The flag that sets a request field, for messages. */
 export function flagOf(field: RequestField): string {
   if (field === 'splitCfg') return '--split-cfg';
@@ -98,6 +118,9 @@ const OPTIONS = {
       REPEATABLE.has(f) ? { type: 'string', multiple: true } : { type: 'string' },
     ]),
   ),
+  ...Object.fromEntries(Object.keys(FLAG_ALIASES).map((f) => [f, { type: 'string' }])),
+  width: { type: 'string' },
+  height: { type: 'string' },
   'split-cfg': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -110,7 +133,9 @@ function joinNegativeValues(argv: readonly string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
-    if (name !== undefined && name in VALUE_FLAGS && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) {
+    const takesValue =
+      name !== undefined && (name in VALUE_FLAGS || name in FLAG_ALIASES || name === 'width' || name === 'height');
+    if (takesValue && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) {
       out.push(`${a}=${argv[i + 1]}`);
       i++;
     } else out.push(a);
@@ -137,6 +162,19 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCliArgs | un
     throw usageError(`svd generate: ${(e as Error).message.split('\n')[0]}`);
   }
   if (values.help) return undefined;
+  for (const [alias, flag] of Object.entries(FLAG_ALIASES)) {
+    if (values[alias] === undefined) continue;
+    if (values[flag] !== undefined)
+      throw usageError(`svd generate: --${alias} and --${flag} are the same option; give one`);
+    values[flag] = values[alias];
+  }
+  if (values.width !== undefined || values.height !== undefined) {
+    if (values.size !== undefined)
+      throw usageError('svd generate: --width/--height and --size are the same option; give one');
+    if (values.width === undefined || values.height === undefined)
+      throw usageError('svd generate: --width and --height go together (or --size WxH)');
+    values.size = `${values.width}x${values.height}`;
+  }
   const input: GenerateRequestInput = {};
   for (const [flag, field] of Object.entries(VALUE_FLAGS)) {
     const v = values[flag];
