@@ -189,7 +189,7 @@ export async function curateDistributed(opts: CurateDistributedOptions): Promise
         pending.map((c) => ({
           name: 'score',
           data: {
-            clip: { id: c.id, path: c.path, startTime: c.startTime, endTime: c.endTime },
+            clip: { id: c.id, path: c.path, startTime: c.startTime, endTime: c.endTime, fps: c.fps, labels: c.labels },
             skip: [...finishedClipStages(store, c.id)],
           },
           opts: {

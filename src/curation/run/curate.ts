@@ -20,6 +20,7 @@ import {
   finishedClipStages,
   loadClipModels,
   refitMotionBuckets,
+  releaseClipModels,
   scoreClip,
 } from './stages.ts';
 
@@ -124,7 +125,7 @@ export async function curate(opts: CurateOptions): Promise<CurateResult> {
       });
     }
   } finally {
-    if (ownModels) await models.text?.release();
+    if (ownModels) await releaseClipModels(models);
   }
 
   refitMotionBuckets(store);
