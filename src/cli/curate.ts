@@ -20,7 +20,7 @@ import { createProgress } from './progress.ts';
 export const CURATE_USAGE = `usage: svd curate INPUT... --db FILE [--min-clip SECONDS] [MODELS] [--redis URL [--queue NAME]] [--quiet]
        svd curate worker --redis URL [--no-text] [MODELS] [--concurrency N] [--queue NAME] [--lock-duration S] [--stalled-interval S] [--quiet]
        svd curate stats --db FILE [--png DIR] [--json]
-       svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] [--max-text X] --out manifest.jsonl
+       svd curate filter --db FILE [--drop-bottom NAME=PERCENT,...] [--max NAME=X,...] [--min NAME=X,...] [--max-text X] [--label NAME=V[|V…],...] --out manifest.jsonl
        svd curate export --db FILE --parquet FILE
        svd curate show --db FILE [--json]
 
@@ -45,8 +45,9 @@ worker: computes cut and score jobs from --redis (the videos must be at the same
   --concurrency N    jobs at once (default 1)
   --lock-duration S  job lock, seconds (default 30): a killed worker's job is retried about this long after it died
   --stalled-interval S  how often to look for such jobs, seconds (default 30)
-stats / filter thresholds / export run on DuckDB; --max-text X is --max text_area=X; export writes one Parquet row per
-  clip with a column per score and label
+stats / filter thresholds / export run on DuckDB; --max-text X is --max text_area=X; --label keeps clips whose label
+  is one of the values (camera_motion=pan-left: a camera LoRA's data); export writes one Parquet row per clip with a
+  column per score and label
 scores: motion_score (mean Farneback flow at 2 fps / frame diagonal), motion_bucket (0–255, corpus percentile),
   text_area (fraction of the frame covered by detected text, the largest of the three sampled frames),
   clip_text_similarity (cosine, −1…1), aesthetic (LAION, roughly 1–10);
@@ -79,6 +80,18 @@ async function clipModelsFrom(values: Record<string, string | boolean | undefine
   } catch (e) {
     throw new CliError(`svd curate: ${(e as Error).message.split('\n')[0]}`, 1);
   }
+}
+
+/** `camera_motion=pan-left|pan-right,other=x` → { camera_motion: [pan-left, pan-right], other: [x] }. */
+function labelPairs(value: string | undefined): Record<string, string[]> {
+  if (value === undefined) return {};
+  const out: Record<string, string[]> = {};
+  for (const part of value.split(',')) {
+    const m = /^([A-Za-z_][\w.]*)=([^=]+)$/.exec(part.trim());
+    if (!m) throw usageError(`svd curate: --label ${JSON.stringify(value)}: expected NAME=VALUE[|VALUE…][,NAME=…]`);
+    out[m[1]] = m[2].split('|');
+  }
+  return out;
 }
 
 function pairs(flag: string, value: string | undefined): Record<string, number> {
@@ -205,6 +218,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
           'no-text': { type: 'boolean' },
           ...MODEL_OPTIONS,
           'max-text': { type: 'string' },
+          label: { type: 'string' },
           parquet: { type: 'string' },
           redis: { type: 'string' },
           queue: { type: 'string' },
@@ -322,6 +336,7 @@ export async function curateCommand(argv: readonly string[]): Promise<number> {
           ...(values['max-text'] !== undefined ? pairs('max-text', `text_area=${values['max-text']}`) : {}),
         },
         min: pairs('min', values.min as string | undefined),
+        labels: labelPairs(values.label as string | undefined),
       };
       for (const p of Object.values(spec.dropBottom)) {
         if (!(p >= 0 && p <= 100))

@@ -81,6 +81,12 @@ test('filter → a manifest svd train accepts', () => {
   const m = svd(['curate', 'filter', '--db', db, '--max-text', '0.1', '--out', noText]);
   assert.equal(m.status, 0, m.stderr);
   assert.equal(readFileSync(noText, 'utf8').trim().split('\n').length, 16, 'no clip has text');
+  const pans = join(dir, 'pans.jsonl');
+  const l = svd(['curate', 'filter', '--db', db, '--label', 'camera_motion=pan-left|pan-right', '--out', pans]);
+  assert.equal(l.status, 0, l.stderr);
+  const panLines = readFileSync(pans, 'utf8').trim().split('\n');
+  assert.equal(panLines.length, 6, 'the demo clips pan left and right at three speeds each');
+  assert.ok(panLines.every((x) => /pan-(left|right)-\d\.mp4/.test(x)));
   const bad = svd(['curate', 'filter', '--db', db, '--drop-bottom', 'aesthetic=10', '--out', manifest]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /no score "aesthetic"/);

@@ -16,6 +16,8 @@ export interface FilterSpec {
   max?: Readonly<Record<string, number>>;
   /** Score name → smallest value kept. */
   min?: Readonly<Record<string, number>>;
+  /** Label name → the values kept (e.g. camera_motion → [pan-left]: a camera-motion LoRA's data). */
+  labels?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface FilterResult {
@@ -71,6 +73,11 @@ function whyDropped(clip: ClipRow, spec: FilterSpec, thresholds: Record<string, 
     const v = value(name);
     if (v === undefined) return `no ${name} score`;
     if (v < limit) return `${name} ${v.toPrecision(3)} < ${limit}`;
+  }
+  for (const [name, wanted] of Object.entries(spec.labels ?? {})) {
+    const v = clip.labels[name];
+    if (v === undefined) return `no ${name} label`;
+    if (!wanted.includes(v)) return `${name} ${v} not in ${wanted.join('|')}`;
   }
   return undefined;
 }
