@@ -36,6 +36,12 @@ stage() { # name
   else log "$name: training"; svd train --config "models/svd-mini/train/$name.json" --run "$run"; fi
 }
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder)
-for s in "${stages[@]}"; do stage "$s"; done
+[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder image video finetune i2v)
+for s in "${stages[@]}"; do
+  stage "$s"
+  if [[ "$s" == autoencoder && ! -f "$runs/autoencoder/model-shared.safetensors" ]]; then
+    # the conditioning-frame encoder = the trained first-stage encoder (as in the released checkpoints)
+    node --import tsx scripts/svd-mini/share-encoder.ts "$runs/autoencoder/model.safetensors" "$runs/autoencoder/model-shared.safetensors"
+  fi
+done
 log "done: ${stages[*]}"

@@ -1,0 +1,37 @@
+/**
+ * After svd-mini's autoencoder stage: the conditioning-frame encoder (`conditioner.embedders.3`, sgm
+ * `AutoencoderKLModeOnly` inside `VideoPredictionEmbedderWithEncoder`) becomes the trained first-stage encoder, as in
+ * the released SVD checkpoints where both are the same VAE encoder: `encoder.*` copied, `quant_conv` the identity
+ * (the first stage, an `AutoencodingEngine`, has none), the unused decoder copied too. Usage:
+ *   node --import tsx scripts/svd-mini/share-encoder.ts IN.safetensors OUT.safetensors
+ */
+import { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
+
+const [input, output] = process.argv.slice(2);
+if (!input || !output) throw new Error('usage: share-encoder.ts IN.safetensors OUT.safetensors');
+const file = await SafetensorsFile.open(input);
+const all = await file.readAll();
+await file.close();
+const cond = 'conditioner.embedders.3.encoder';
+let copied = 0;
+for (const [k, t] of [...all]) {
+  for (const part of ['encoder', 'decoder']) {
+    const from = `first_stage_model.${part}.`;
+    const to = `${cond}.${part}.${k.slice(from.length)}`;
+    if (k.startsWith(from) && all.has(to)) {
+      if (all.get(to)!.shape.join() !== t.shape.join()) throw new Error(`${k} → ${to}: shapes differ`);
+      all.set(to, t);
+      copied++;
+    }
+  }
+}
+const q = all.get(`${cond}.quant_conv.weight`);
+if (!q) throw new Error(`${input} has no ${cond}.quant_conv.weight`);
+const [c] = q.shape;
+const eye = new Float32Array(c * c);
+for (let i = 0; i < c; i++) eye[i * c + i] = 1;
+all.set(`${cond}.quant_conv.weight`, new HostTensor('float32', q.shape, eye));
+all.set(`${cond}.quant_conv.bias`, HostTensor.zeros('float32', [c]));
+await writeSafetensors(output, all, { format: 'pt' });
+console.error(`share-encoder: ${copied} tensors copied into ${cond}, quant_conv = identity → ${output}`);
