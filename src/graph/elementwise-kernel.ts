@@ -5,12 +5,13 @@
  * launch and full memory pass.
  *
  * The graph describes one element: every value is a float32 scalar ([]). Some inputs vary per element (one array
- * each, `elements`), the others are uniform per call (`scalars`). Every op rounds its result to float32
- * (`Math.fround`), so each op is the correctly rounded IEEE float32 operation, as ORT's CPU kernels compute it:
- * float64 holds the exact sum, product and quotient of two floats well enough that rounding it to float32 gives the
- * correctly rounded float32 result (53 ≥ 2·24 + 2 bits), and likewise for the square root. The loop therefore gives
- * the same bits as the same graph run by ORT (tested), only faster.
+ * each, `elements`), the others are uniform per call (`scalars`). Every op is the correctly rounded IEEE float32
+ * operation, as ORT's CPU kernels compute it, so the loop gives the same bits as the same graph run by ORT (tested):
+ * the WebAssembly SIMD form (elementwise-kernel-wasm.ts, four lanes of f32 arithmetic) where the runtime has it, else
+ * a JS loop that rounds every result to float32 (`Math.fround`; float64 holds the exact sum, product, quotient and
+ * square root of floats well enough that rounding it once gives the float32 result: 53 ≥ 2·24 + 2 bits).
  */
+import { wasmKernel } from './elementwise-kernel-wasm.ts';
 import { GraphError } from './errors.ts';
 import type { Graph } from './ir.ts';
 
@@ -23,29 +24,41 @@ export interface ElementwiseKernelSpec {
   writes: Readonly<Record<string, string>>;
 }
 
-/** A compiled kernel: plain data (it travels to the engine worker), instantiated with `instantiateKernel`. */
+export type KernelOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Sqrt' | 'Neg';
+
+/**
+ * An operand: `x<k>` element k's value, `s<k>` scalar k, `c<k>` constant k, `t<k>` the result of instruction k.
+ */
+export type Operand = string;
+
+/** The kernel as straight-line code over one element: plain data (it travels to the engine worker). */
+export interface KernelProgram {
+  /** Number of arrays per call. */
+  arrays: number;
+  /** The arrays whose values are read, by index. */
+  reads: number[];
+  scalars: number;
+  /** Constant values (float32). */
+  consts: number[];
+  code: { op: KernelOp; args: Operand[] }[];
+  /** Values written back, after all reads of the element. */
+  stores: { array: number; value: Operand }[];
+}
+
+/** A compiled kernel; `instantiateKernel` turns it into a function. */
 export interface ElementwiseKernel {
   readonly name: string;
-  /** The body of `function (arrays, scalars, n)`. */
-  readonly source: string;
   /** Per-element inputs, in the order of the arrays a call passes. */
   readonly elements: readonly string[];
   /** Uniform inputs, in the order of the scalars a call passes. */
   readonly scalars: readonly string[];
+  readonly program: KernelProgram;
 }
 
 /** The kernel as a function: updates `arrays` (all of length ≥ n) in place for elements 0 … n−1. */
 export type KernelFn = (arrays: readonly Float32Array[], scalars: readonly number[], n: number) => void;
 
-const BINARY: Record<string, string> = { Add: '+', Sub: '-', Mul: '*', Div: '/' };
-
-/** A float32 value as a JS literal that reads back exactly (−0, NaN and ±∞ included). */
-function literal(v: number): string {
-  if (Object.is(v, -0)) return '-0';
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  return `(${String(Math.fround(v))})`;
-}
+const OPS = new Set<string>(['Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Neg']);
 
 export function compileElementwiseKernel(spec: ElementwiseKernelSpec): ElementwiseKernel {
   const { graph } = spec;
@@ -56,8 +69,8 @@ export function compileElementwiseKernel(spec: ElementwiseKernelSpec): Elementwi
     if (info.shape.length !== 0 || info.dtype !== 'float32')
       fail(`value %${id} is ${info.dtype} [${info.shape}]; every value must be a float32 scalar`);
   }
-  const inputNames = new Set(graph.inputs.map((i) => i.name));
-  for (const e of spec.elements) if (!inputNames.has(e)) fail(`element input "${e}" is not an input`);
+  const inputId = new Map(graph.inputs.map((i) => [i.name, i.value]));
+  for (const e of spec.elements) if (!inputId.has(e)) fail(`element input "${e}" is not an input`);
   const elementSet = new Set(spec.elements);
   const scalars = graph.inputs.map((i) => i.name).filter((n) => !elementSet.has(n));
   const written = new Set<string>();
@@ -68,7 +81,7 @@ export function compileElementwiseKernel(spec: ElementwiseKernelSpec): Elementwi
     written.add(target);
   }
 
-  // Only the nodes that reach an output.
+  // Only the nodes that reach an output, in order.
   const live = new Set(graph.outputs.map((o) => o.value));
   const nodes = [...graph.nodes].reverse().filter((node) => {
     if (!node.outputs.some((o) => live.has(o))) return false;
@@ -77,43 +90,73 @@ export function compileElementwiseKernel(spec: ElementwiseKernelSpec): Elementwi
   });
   nodes.reverse();
 
-  const name = new Map<number, string>();
-  const head: string[] = ['"use strict";', 'const f = Math.fround, sqrt = Math.sqrt;'];
-  const load: string[] = [];
+  const operand = new Map<number, Operand>();
+  const reads: number[] = [];
   spec.elements.forEach((e, k) => {
-    const id = graph.inputs.find((i) => i.name === e)!.value;
-    head.push(`const a${k} = arrays[${k}];`);
-    if (live.has(id)) {
-      name.set(id, `x${k}`);
-      load.push(`const x${k} = a${k}[i];`);
-    }
+    const id = inputId.get(e)!;
+    operand.set(id, `x${k}`);
+    if (live.has(id)) reads.push(k);
   });
   scalars.forEach((s, k) => {
-    const id = graph.inputs.find((i) => i.name === s)!.value;
-    head.push(`const s${k} = f(scalars[${k}]);`);
-    name.set(id, `s${k}`);
+    operand.set(inputId.get(s)!, `s${k}`);
   });
-  for (const [id, t] of graph.constants) name.set(id, literal((t.data as Float32Array)[0]));
-  const body: string[] = [];
-  for (const node of nodes) {
-    const [a, b] = node.inputs.map((i) => name.get(i) ?? fail(`node ${node.op} reads an unknown value %${i}`));
-    const out = node.outputs[0];
-    let expr: string;
-    if (BINARY[node.op]) expr = `f(${a} ${BINARY[node.op]} ${b})`;
-    else if (node.op === 'Sqrt') expr = `f(sqrt(${a}))`;
-    else if (node.op === 'Neg') expr = `(-${a})`;
-    else expr = fail(`op ${node.op} is not supported (Add, Sub, Mul, Div, Sqrt, Neg)`);
-    name.set(out, `t${out}`);
-    body.push(`const t${out} = ${expr};`);
+  const consts: number[] = [];
+  for (const [id, t] of graph.constants) {
+    operand.set(id, `c${consts.length}`);
+    consts.push(Math.fround((t.data as Float32Array)[0]));
   }
-  const store = graph.outputs.map((o) => `a${spec.elements.indexOf(spec.writes[o.name])}[i] = ${name.get(o.value)};`);
-  const source = [...head, 'for (let i = 0; i < n; i++) {', ...[...load, ...body, ...store].map((l) => `  ${l}`), '}']
-    .join('\n')
-    .concat('\n');
-  return { name: graph.name, source, elements: [...spec.elements], scalars };
+  const code = nodes.map((node, k) => {
+    if (!OPS.has(node.op)) fail(`op ${node.op} is not supported (${[...OPS].join(', ')})`);
+    const args = node.inputs.map((i) => operand.get(i) ?? fail(`node ${node.op} reads an unknown value %${i}`));
+    operand.set(node.outputs[0], `t${k}`);
+    return { op: node.op as KernelOp, args };
+  });
+  const stores = graph.outputs.map((o) => ({
+    array: spec.elements.indexOf(spec.writes[o.name]),
+    value: operand.get(o.value)!,
+  }));
+  return {
+    name: graph.name,
+    elements: [...spec.elements],
+    scalars,
+    program: { arrays: spec.elements.length, reads, scalars: scalars.length, consts, code, stores },
+  };
 }
 
-/** A kernel's source as a function (code generated by `compileElementwiseKernel` from our own IR only). */
-export function instantiateKernel(source: string): KernelFn {
-  return new Function('arrays', 'scalars', 'n', source) as KernelFn;
+/** A float32 value as a JS literal that reads back exactly (−0, NaN and ±∞ included). */
+function literal(v: number): string {
+  if (Object.is(v, -0)) return '-0';
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
+  return `(${String(v)})`;
+}
+
+const JS_BINARY: Record<string, string> = { Add: '+', Sub: '-', Mul: '*', Div: '/' };
+
+/** The JS form of a program: the body of `function (arrays, scalars, n)`. */
+export function kernelSource(p: KernelProgram): string {
+  const ref = (o: Operand) => (o[0] === 'c' ? literal(p.consts[Number(o.slice(1))]) : o);
+  const head = ['"use strict";', 'const f = Math.fround, sqrt = Math.sqrt;'];
+  for (let k = 0; k < p.arrays; k++) head.push(`const a${k} = arrays[${k}];`);
+  for (let k = 0; k < p.scalars; k++) head.push(`const s${k} = f(scalars[${k}]);`);
+  const body = p.reads.map((k) => `const x${k} = a${k}[i];`);
+  p.code.forEach(({ op, args }, k) => {
+    const [a, b] = args.map(ref);
+    const expr = op === 'Sqrt' ? `f(sqrt(${a}))` : op === 'Neg' ? `(-${a})` : `f(${a} ${JS_BINARY[op]} ${b})`;
+    body.push(`const t${k} = ${expr};`);
+  });
+  for (const s of p.stores) body.push(`a${s.array}[i] = ${ref(s.value)};`);
+  return [...head, 'for (let i = 0; i < n; i++) {', ...body.map((l) => `  ${l}`), '}', ''].join('\n');
+}
+
+/**
+ * The kernel as a function (code generated from our own IR only): WebAssembly SIMD when `simd` allows and the
+ * runtime supports it, else the JS loop.
+ */
+export function instantiateKernel(kernel: ElementwiseKernel, opts: { simd?: boolean } = {}): KernelFn {
+  if (opts.simd !== false) {
+    const fn = wasmKernel(kernel.program);
+    if (fn) return fn;
+  }
+  return new Function('arrays', 'scalars', 'n', kernelSource(kernel.program)) as KernelFn;
 }

@@ -29,7 +29,7 @@ const weights = new Map<string, ort.Tensor>();
 const resident = new Map<number, ort.Tensor>();
 /** LRU of sessions by model hash (Map iteration order = recency). */
 const sessions = new Map<string, ort.InferenceSession>();
-/** Compiled elementwise kernels by source. */
+/** Compiled elementwise kernels by program. */
 const kernels = new Map<string, KernelFn>();
 
 function ownBuffer(view: ArrayBufferView): ArrayBufferView {
@@ -137,20 +137,22 @@ async function run(req: RunRequest): Promise<{ reply: RunReply; transfer: ArrayB
 /** Runs a fused elementwise kernel in place over groups of resident tensors; returns the milliseconds it took. */
 function runKernel(req: KernelRequest): number {
   const t0 = performance.now();
-  let fn = kernels.get(req.source);
+  const { kernel } = req;
+  const key = JSON.stringify(kernel.program);
+  let fn = kernels.get(key);
   if (!fn) {
-    fn = instantiateKernel(req.source);
-    kernels.set(req.source, fn);
+    fn = instantiateKernel(kernel);
+    kernels.set(key, fn);
   }
   for (const group of req.groups) {
     const arrays = group.map((id) => {
       const t = resident.get(id);
-      if (!t) throw new Error(`kernel "${req.name}": resident tensor #${id} was freed`);
-      if (!(t.data instanceof Float32Array)) throw new Error(`kernel "${req.name}": tensor #${id} is not float32`);
+      if (!t) throw new Error(`kernel "${kernel.name}": resident tensor #${id} was freed`);
+      if (!(t.data instanceof Float32Array)) throw new Error(`kernel "${kernel.name}": tensor #${id} is not float32`);
       return t.data;
     });
     const n = arrays[0].length;
-    if (arrays.some((a) => a.length !== n)) throw new Error(`kernel "${req.name}": tensors of different sizes`);
+    if (arrays.some((a) => a.length !== n)) throw new Error(`kernel "${kernel.name}": tensors of different sizes`);
     fn(arrays, req.scalars, n);
   }
   return performance.now() - t0;

@@ -410,8 +410,7 @@ export class Engine {
     }
     return (await this.request({
       type: 'kernel',
-      name: kernel.name,
-      source: kernel.source,
+      kernel,
       groups: groups.map((g) => g.map((t) => t.id)),
       scalars: values,
     })) as number;

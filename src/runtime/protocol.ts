@@ -1,4 +1,5 @@
 /** Messages between the engine (main thread) and the engine worker (DESIGN.md decision 6). */
+import type { ElementwiseKernel } from '../graph/elementwise-kernel.ts';
 import type { DType } from '../tensor/dtype.ts';
 import type { Shape } from '../tensor/shape.ts';
 
@@ -80,9 +81,8 @@ export interface RunRequest {
  */
 export interface KernelRequest {
   type: 'kernel';
-  name: string;
-  /** The kernel's source; the worker compiles each distinct source once. */
-  source: string;
+  /** The kernel; the worker compiles each distinct one once. */
+  kernel: ElementwiseKernel;
   groups: number[][];
   scalars: number[];
 }
