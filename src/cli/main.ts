@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { convertCommand } from './convert.ts';
 import { curateCommand } from './curate.ts';
+import { evalCommand } from './eval.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { loraCommand } from './lora.ts';
@@ -21,6 +22,8 @@ commands:
                                                the paper's training stages (svd train --help)
   curate INPUT... --db FILE | curate stats|filter|show --db FILE
                                                video data curation: cuts, motion, store, manifest
+  eval psnr|ssim|quality REFERENCE CANDIDATE [--json]
+                                               per-frame video quality against a reference
   lora merge BASE LORA[:SCALE] … OUT [--config JSON | --preset NAME]
                                                merge LoRAs into a checkpoint (svd generate --lora applies them)
 
@@ -61,6 +64,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return curateCommand(rest);
     case 'lora':
       return loraCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     default:
       console.error(`svd: unknown command "${command}"\n\n${USAGE}`);
       return 2;
