@@ -9,6 +9,8 @@ import { evalCommand } from './eval.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { loraCommand } from './lora.ts';
+import { orbitCommand } from './orbit.ts';
+import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
 const USAGE = `usage: svd <command> [options]
@@ -16,6 +18,7 @@ const USAGE = `usage: svd <command> [options]
 commands:
   info [--provider cpu|webgpu|cuda] [--json]   engine, providers and machine facts
   generate --image PATH --checkpoint PATH [...]  image-to-video (svd generate --help for every option)
+  orbit --image PATH --checkpoint PATH [...]     multi-view orbit of an object, SV3D (svd orbit --help)
   convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
                                                checkpoint layout conversion (sgm single file ⇄ diffusers folder)
   train --stage autoencoder|image|video|finetune|i2v|lora [--config FILE] [...] | train --resume RUN
@@ -26,6 +29,8 @@ commands:
                                                per-frame video quality against a reference
   lora merge BASE LORA[:SCALE] … OUT [--config JSON | --preset NAME]
                                                merge LoRAs into a checkpoint (svd generate --lora applies them)
+  serve --checkpoint PATH [--config JSON | --preset NAME] [--port N] [--data DIR] [--api-key KEY] [--redis URL]
+                                               HTTP API, job queue and web page (svd serve --help)
 
 options:
   --help, -h      this help
@@ -58,12 +63,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return convertCommand(rest);
     case 'generate':
       return generateCommand(rest);
+    case 'orbit':
+      return orbitCommand(rest);
     case 'train':
       return trainCommand(rest);
     case 'curate':
       return curateCommand(rest);
     case 'lora':
       return loraCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
     case 'eval':
       return evalCommand(rest);
     default:
