@@ -6,28 +6,39 @@ import { parseArgs } from 'node:util';
 import { type QualityMetric, videoQuality } from '../eval/video-quality.ts';
 import { CliError, usageError } from './errors.ts';
 
-export const EVAL_USAGE = `usage: svd eval psnr|ssim|quality REFERENCE CANDIDATE [--json]
+export const EVAL_USAGE = `usage: svd eval psnr|ssim|lpips|quality REFERENCE CANDIDATE [--json] [--lpips-weights FILE[,FILE]]
 
   REFERENCE, CANDIDATE  videos or images (anything ffmpeg decodes); frames are compared in order at the reference's
                         size, up to the shorter one
   psnr                  PSNR in dB over RGB in [0, 1]
   ssim                  SSIM, Gaussian window σ = 1.5 (11×11), per channel, as scikit-image's
-  quality               both
+  lpips                 LPIPS v0.1 (AlexNet), as the lpips package; needs --lpips-weights: the LPIPS state dict, or
+                        torchvision's AlexNet file and the package's alex.pth (torch.save zip files; nothing bundled)
+  quality               psnr and ssim (and lpips when --lpips-weights is given)
   --json                print the result as JSON (every frame's value)`;
 
-const METRICS: Record<string, QualityMetric[]> = { psnr: ['psnr'], ssim: ['ssim'], quality: ['psnr', 'ssim'] };
+const METRICS: Record<string, QualityMetric[]> = {
+  psnr: ['psnr'],
+  ssim: ['ssim'],
+  lpips: ['lpips'],
+  quality: ['psnr', 'ssim'],
+};
 
 export async function evalCommand(argv: readonly string[]): Promise<number> {
   try {
-    let values: Record<string, boolean | undefined>;
+    let values: Record<string, boolean | string | undefined>;
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
         args: [...argv],
-        options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+        options: {
+          json: { type: 'boolean' },
+          'lpips-weights': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
         allowPositionals: true,
         strict: true,
-      }) as { values: Record<string, boolean | undefined>; positionals: string[] });
+      }) as { values: Record<string, boolean | string | undefined>; positionals: string[] });
     } catch (e) {
       throw usageError(`svd eval: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -36,11 +47,16 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const [metric, reference, candidate, ...extra] = positionals;
-    const metrics = METRICS[metric ?? ''];
-    if (!metrics) throw usageError(`svd eval: expected psnr, ssim or quality, got ${JSON.stringify(metric ?? '')}`);
+    const lpipsWeights = (values['lpips-weights'] as string | undefined)?.split(',').filter((p) => p.length > 0);
+    const metrics = [...(METRICS[metric ?? ''] ?? [])];
+    if (metric === 'quality' && lpipsWeights) metrics.push('lpips');
+    if (metric === 'lpips' && !lpipsWeights)
+      throw usageError('svd eval lpips: --lpips-weights FILE[,FILE] is required (no LPIPS weights are bundled)');
+    if (metrics.length === 0)
+      throw usageError(`svd eval: expected psnr, ssim, lpips or quality, got ${JSON.stringify(metric ?? '')}`);
     if (!reference || !candidate || extra.length > 0)
       throw usageError('svd eval: give exactly a REFERENCE and a CANDIDATE');
-    const r = await videoQuality(reference, candidate, metrics);
+    const r = await videoQuality(reference, candidate, metrics, { lpipsWeights });
     for (const n of r.notes) console.error(`note: ${n}`);
     if (values.json) console.log(JSON.stringify(r, null, 2));
     else {

@@ -68,7 +68,8 @@ test('identical, noisier and still-image comparisons', () => {
 });
 
 test('usage errors exit 2; a missing file exits 1', () => {
-  assert.equal(svd(['lpips', 'a', 'b']).status, 2);
+  assert.equal(svd(['fvd', 'a', 'b']).status, 2);
+  assert.equal(svd(['lpips', 'a', 'b']).status, 2, 'lpips without weights');
   assert.equal(svd(['psnr', join(dir, 'a.mp4')]).status, 2);
   assert.equal(svd(['psnr', join(dir, 'a.mp4'), join(dir, 'missing.mp4')]).status, 1);
 });
