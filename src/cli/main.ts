@@ -12,6 +12,7 @@ import { loraCommand } from './lora.ts';
 import { orbitCommand } from './orbit.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
+import { workerCommand } from './worker.ts';
 
 const USAGE = `usage: svd <command> [options]
 
@@ -31,6 +32,8 @@ commands:
                                                merge LoRAs into a checkpoint (svd generate --lora applies them)
   serve --checkpoint PATH [--config JSON | --preset NAME] [--port N] [--data DIR] [--api-key KEY] [--redis URL]
                                                HTTP API, job queue and web page (svd serve --help)
+  worker --redis URL --checkpoint PATH [--config JSON | --preset NAME]
+                                               run the jobs of svd serve --redis on this machine
 
 options:
   --help, -h      this help
@@ -73,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return loraCommand(rest);
     case 'serve':
       return serveCommand(rest);
+    case 'worker':
+      return workerCommand(rest);
     case 'eval':
       return evalCommand(rest);
     default:

@@ -171,10 +171,10 @@ export class JobManager {
   }
 
   /** Back to the wait list (a run cut short by a shutdown or a lost worker); failed after MAX_ATTEMPTS runs. */
-  requeued(id: string, why: string): boolean {
+  requeued(id: string, why: string, opts: { limit?: boolean } = {}): boolean {
     const job = this.store.get(id);
     if (!job || TERMINAL_STATES.includes(job.state)) return false;
-    if (job.attempts >= MAX_ATTEMPTS) {
+    if (opts.limit !== false && job.attempts >= MAX_ATTEMPTS) {
       this.fail(id, `${why}; gave up after ${job.attempts} runs`);
       return false;
     }
@@ -218,6 +218,10 @@ export class JobManager {
    * every queued job is put back in the queue in its order.
    */
   async recover(): Promise<void> {
+    if (this.queue.reconcile) {
+      await this.queue.reconcile();
+      return;
+    }
     for (const job of this.store.unfinished()) {
       if (job.state === 'running') this.requeued(job.id, 'the server stopped while the job ran');
     }

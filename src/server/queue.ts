@@ -14,6 +14,8 @@ export interface JobQueue {
   position(id: string): number | undefined;
   /** Queued jobs: removed (the caller marks them cancelled); running ones: asked to stop between engine calls. */
   cancel(id: string): Promise<CancelOutcome>;
+  /** At start, instead of re-submitting the store's unfinished jobs: match them with the queue's own state. */
+  reconcile?(): Promise<void>;
   close(): Promise<void>;
 }
 
