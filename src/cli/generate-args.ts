@@ -75,6 +75,10 @@ const VALUE_FLAGS: Readonly<Record<string, RequestField>> = {
   'save-intermediates': 'saveIntermediates',
   provider: 'provider',
   threads: 'threads',
+  // svd orbit only (the request refuses them for svd generate)
+  elevation: 'elevation',
+  azimuths: 'azimuths',
+  'out-frames': 'outFrames',
 };
 
 /**
@@ -93,6 +97,14 @@ export const FLAG_ALIASES: Readonly<Record<string, string>> = {
   'decoding-t': 'decode-chunk',
   'decode-chunk-size': 'decode-chunk',
 };
+
+/** simple_video_sample.py's SV3D names (`elevations_deg`, `azimuths_deg`) → the camera flags of `svd orbit`. */
+export const ORBIT_FLAG_ALIASES: Readonly<Record<string, string>> = {
+  'elevations-deg': 'elevation',
+  'azimuths-deg': 'azimuths',
+};
+
+const ALL_ALIASES: Readonly<Record<string, string>> = { ...FLAG_ALIASES, ...ORBIT_FLAG_ALIASES };
 
 /** The flag that sets a request field, for messages. */
 export function flagOf(field: RequestField): string {
@@ -118,7 +130,7 @@ const OPTIONS = {
       REPEATABLE.has(f) ? { type: 'string', multiple: true } : { type: 'string' },
     ]),
   ),
-  ...Object.fromEntries(Object.keys(FLAG_ALIASES).map((f) => [f, { type: 'string' }])),
+  ...Object.fromEntries(Object.keys(ALL_ALIASES).map((f) => [f, { type: 'string' }])),
   width: { type: 'string' },
   height: { type: 'string' },
   'split-cfg': { type: 'boolean' },
@@ -134,7 +146,7 @@ function joinNegativeValues(argv: readonly string[]): string[] {
     const a = argv[i];
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
     const takesValue =
-      name !== undefined && (name in VALUE_FLAGS || name in FLAG_ALIASES || name === 'width' || name === 'height');
+      name !== undefined && (name in VALUE_FLAGS || name in ALL_ALIASES || name === 'width' || name === 'height');
     if (takesValue && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) {
       out.push(`${a}=${argv[i + 1]}`);
       i++;
@@ -143,11 +155,14 @@ function joinNegativeValues(argv: readonly string[]): string[] {
   return out;
 }
 
-/** Parses argv (after `generate`); throws a CliError (exit 2) on bad usage. Returns undefined for --help. */
-export function parseGenerateArgs(argv: readonly string[]): GenerateCliArgs | undefined {
+/**
+ * Parses argv (after `generate`, or after `orbit`: the same options plus the camera); throws a CliError (exit 2) on
+ * bad usage. Returns undefined for --help.
+ */
+export function parseGenerateArgs(argv: readonly string[], command = 'generate'): GenerateCliArgs | undefined {
   if (argv.some((a) => a === '--dtype' || a.startsWith('--dtype='))) {
     throw usageError(
-      'svd generate: --dtype is not offered: every provider computes in float32 in this version (fp16/bf16 checkpoints are upcast when loaded)',
+      `svd ${command}: --dtype is not offered: every provider computes in float32 in this version (fp16/bf16 checkpoints are upcast when loaded)`,
     );
   }
   let values: Record<string, string | string[] | boolean | undefined>;
@@ -159,20 +174,20 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCliArgs | un
       allowPositionals: false,
     }) as { values: Record<string, string | string[] | boolean | undefined> });
   } catch (e) {
-    throw usageError(`svd generate: ${(e as Error).message.split('\n')[0]}`);
+    throw usageError(`svd ${command}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (values.help) return undefined;
-  for (const [alias, flag] of Object.entries(FLAG_ALIASES)) {
+  for (const [alias, flag] of Object.entries(ALL_ALIASES)) {
     if (values[alias] === undefined) continue;
     if (values[flag] !== undefined)
-      throw usageError(`svd generate: --${alias} and --${flag} are the same option; give one`);
+      throw usageError(`svd ${command}: --${alias} and --${flag} are the same option; give one`);
     values[flag] = values[alias];
   }
   if (values.width !== undefined || values.height !== undefined) {
     if (values.size !== undefined)
-      throw usageError('svd generate: --width/--height and --size are the same option; give one');
+      throw usageError(`svd ${command}: --width/--height and --size are the same option; give one`);
     if (values.width === undefined || values.height === undefined)
-      throw usageError('svd generate: --width and --height go together (or --size WxH)');
+      throw usageError(`svd ${command}: --width and --height go together (or --size WxH)`);
     values.size = `${values.width}x${values.height}`;
   }
   const input: GenerateRequestInput = {};

@@ -5,7 +5,12 @@
  */
 
 import { runGenerateJob } from '../pipeline/generate-job.ts';
-import { GenerateRequestError, parseGenerateRequest } from '../pipeline/request.ts';
+import {
+  type GenerateRequest,
+  GenerateRequestError,
+  type GenerateRequestInput,
+  parseGenerateRequest,
+} from '../pipeline/request.ts';
 import { CliError } from './errors.ts';
 import { describeIssueForCli, GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
 import { createProgress } from './progress.ts';
@@ -15,16 +20,29 @@ weights (svd_xt.safetensors from Stability AI's stable-video-diffusion-img2vid-x
 e.g. svd generate --image in.png --checkpoint svd_xt.safetensors`.replace(/\n/g, ' ');
 
 export async function generateCommand(argv: readonly string[]): Promise<number> {
+  return runJobCommand(argv, {
+    command: 'generate',
+    usage: GENERATE_USAGE,
+    parse: (input) => parseGenerateRequest(input, { noModelHint: NO_MODEL }),
+  });
+}
+
+/** A command that runs a generation job (`svd generate`, `svd orbit`): argv → request → job, progress, summary. */
+export async function runJobCommand(
+  argv: readonly string[],
+  spec: { command: string; usage: string; parse: (input: GenerateRequestInput) => GenerateRequest },
+): Promise<number> {
+  const { command } = spec;
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new CliError('svd generate: interrupted; no output was written', 130));
+  const onSigint = () => controller.abort(new CliError(`svd ${command}: interrupted; no output was written`, 130));
   process.once('SIGINT', onSigint);
   try {
-    const args = parseGenerateArgs(argv);
+    const args = parseGenerateArgs(argv, command);
     if (!args) {
-      console.log(GENERATE_USAGE);
+      console.log(spec.usage);
       return 0;
     }
-    const request = parseGenerateRequest(args.input, { noModelHint: NO_MODEL });
+    const request = spec.parse(args.input);
     const progress = createProgress({ quiet: args.quiet });
     const count = request.images.length * request.seeds.length;
     let currentVideo = -1;
@@ -67,7 +85,7 @@ export async function generateCommand(argv: readonly string[]): Promise<number> 
       code = 2;
       message = err.issues.map(describeIssueForCli).join('; ');
     }
-    console.error(message.startsWith('svd ') ? message : `svd generate: ${message}`);
+    console.error(message.startsWith('svd ') ? message : `svd ${command}: ${message}`);
     return code;
   } finally {
     process.removeListener('SIGINT', onSigint);

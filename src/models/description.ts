@@ -109,3 +109,14 @@ export function condEncoderPrefix(model: Pick<SvdModel, 'embedders'>): string | 
   const e = findEmbedder(model, 'cond-frames-encoder');
   return e && `${embedderPrefix(e)}.encoder`;
 }
+
+/** The video micro-conditions of image-to-video (svd.yaml); a model that reads none of them is multi-view. */
+const VIDEO_MICRO_CONDITIONS: readonly string[] = ['fps_id', 'motion_bucket_id'];
+
+/**
+ * Whether the model is a multi-view orbit model (SV3D_u / SV3D_p: conditioned on the image, `cond_aug` and, for
+ * SV3D_p, the camera), i.e. its conditioner reads no frame-rate or motion micro-condition.
+ */
+export function isMultiViewModel(model: Pick<SvdModel, 'embedders'>): boolean {
+  return !model.embedders.some((e) => VIDEO_MICRO_CONDITIONS.includes(e.inputKey));
+}

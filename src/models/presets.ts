@@ -65,15 +65,16 @@ const IMAGE_FIRST_STAGE: FirstStageSpec = Object.freeze({
   kl: { embedDim: 4, ddconfig: { ...SVD_DDCONFIG, attnType: 'vanilla-xformers' } satisfies AutoencoderConfig },
 });
 
-/** sv3d: no first-stage encoder (`torch.nn.Identity`), a decoder only. */
-const decoderOnlyFirstStage = (video: boolean): FirstStageSpec =>
-  Object.freeze({
-    kind: 'autoencoding-engine',
-    decoder: video
-      ? SVD_VIDEO_DECODER_CONFIG
-      : ({ ...SVD_DDCONFIG, attnType: 'vanilla-xformers' } satisfies AutoencoderConfig),
-    videoDecoder: video,
-  });
+/**
+ * sv3d_u.yaml and sv3d_p.yaml (the SV3D release b4b7b64, unchanged at HEAD): no first-stage encoder
+ * (`torch.nn.Identity`) and the per-frame image `Decoder` (attention `vanilla-xformers`). A pre-release sv3d_p.yaml
+ * (b41860f, on a branch) used the temporal VideoDecoder; the release removed it ("Removes SV3D video_decoder").
+ */
+const SV3D_FIRST_STAGE: FirstStageSpec = Object.freeze({
+  kind: 'autoencoding-engine',
+  decoder: { ...SVD_DDCONFIG, attnType: 'vanilla-xformers' } satisfies AutoencoderConfig,
+  videoDecoder: false,
+});
 
 const videoSampling = (numFrames: number, numSteps: number, minCfg: number, maxCfg: number): SamplingDefaults =>
   Object.freeze({
@@ -95,8 +96,8 @@ const videoSampling = (numFrames: number, numSteps: number, minCfg: number, maxC
 /** svd: 14 frames, 25 steps, cfg 1.0 → 2.5 (the defaults a JSON config starts from). */
 export const SVD_SAMPLING: SamplingDefaults = videoSampling(14, 25, 1.0, 2.5);
 const SVD_XT_SAMPLING: SamplingDefaults = videoSampling(25, 30, 1.5, 3.0);
-/** sv3d: 21 views at 576×576, 50 steps, triangle guidance 1 → 2.5, cond_aug 1e-5. */
-const SV3D_SAMPLING: SamplingDefaults = Object.freeze({
+/** sv3d: 21 views at 576×576, 50 steps, triangle guidance 1 → 2.5, cond_aug 1e-5 (the script forces 21 and 1e-5). */
+export const SV3D_SAMPLING: SamplingDefaults = Object.freeze({
   ...videoSampling(21, 50, 1.0, 2.5),
   guider: 'triangle' as const,
   condAug: 1e-5,
@@ -204,14 +205,13 @@ export const PRESETS: Readonly<Record<string, SvdModel>> = Object.freeze({
   'svd-mini': SVD_MINI,
   'sv3d-u': model('sv3d-u', 'SV3D_u orbital multi-view (sv3d_u.safetensors), 21 views, cond_aug only', {
     unet: unet(256),
-    firstStage: decoderOnlyFirstStage(false),
+    firstStage: SV3D_FIRST_STAGE,
     embedders: [clipEmbedder(0), condFramesEmbedder(1), timestepEmbedder(2, 'cond_aug', 256)],
     sampling: SV3D_SAMPLING,
   }),
-  // The stored sv3d_p.yaml (generative-models b41860f) decodes with the temporal VideoDecoder, unlike sv3d_u.yaml.
   'sv3d-p': model('sv3d-p', 'SV3D_p multi-view with camera poses (sv3d_p.safetensors), 21 views', {
     unet: unet(1280),
-    firstStage: decoderOnlyFirstStage(true),
+    firstStage: SV3D_FIRST_STAGE,
     embedders: [
       clipEmbedder(0),
       condFramesEmbedder(1),

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import type { OrbitAngles } from '../conditioning/orbit.ts';
 import type { SvdModel } from '../models/description.ts';
 import { openModelWeights } from '../models/load-weights.ts';
 import { loraRecords, openLoras } from '../models/lora/apply.ts';
@@ -21,6 +22,7 @@ import { memoryFigures } from '../runtime/process-memory.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
 import { unitFramesToVideo } from '../video/frames.ts';
 import { rgbToTensor } from '../video/image-io.ts';
+import { prepareObjectImage } from '../video/object-image.ts';
 import { resolveVideoOutput } from '../video/output-path.ts';
 import { type PreprocessedImage, preprocessImage, requiredSizeMultiple } from '../video/preprocess.ts';
 import { writeSidecar } from '../video/sidecar.ts';
@@ -29,6 +31,7 @@ import { checkpointHash } from '../weights/checkpoint-hash.ts';
 import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
 import type { GeneratedVideo, GenerateEvent, GenerateJobResult } from './events.ts';
 import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
+import { resolveOrbit } from './orbit-request.ts';
 import type { GenerateParams } from './params.ts';
 import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
 import { latentPreview } from './stages/preview.ts';
@@ -72,6 +75,8 @@ interface PlannedVideo {
   seed: number;
   params: GenerateParams;
   out: string;
+  /** A multi-view orbit's camera (request.orbit resolved for the model). */
+  orbit?: OrbitAngles;
 }
 
 async function readNoise(path: string, image: HostTensor, params: GenerateParams, latentChannels: number) {
@@ -116,6 +121,20 @@ async function readNoise(path: string, image: HostTensor, params: GenerateParams
   }
 }
 
+/** The sidecar's record of an orbit: the camera of every view (degrees and what the model got, in radians). */
+function orbitRecord(model: SvdModel, orbit: OrbitAngles, frames: string | undefined) {
+  const camera = model.embedders.some((e) => e.inputKey === 'polars_rad' || e.inputKey === 'azimuths_rad');
+  return {
+    camera: camera ? 'polars_rad, azimuths_rad (SV3D_p)' : 'none (SV3D_u: the views are evenly spaced as trained)',
+    views: orbit.azimuthsDeg.length,
+    elevationsDeg: orbit.elevationsDeg,
+    azimuthsDeg: orbit.azimuthsDeg,
+    ...(camera ? { polarsRad: orbit.polarsRad, azimuthsRad: orbit.azimuthsRad } : {}),
+    lastFrame: 'the input image (the input view, azimuth 0)',
+    ...(frames ? { frames } : {}),
+  };
+}
+
 /** Runs a whole generation request; resolves with what was written. */
 export async function runGenerateJob(
   request: GenerateRequest,
@@ -141,7 +160,8 @@ export async function runGenerateJob(
     for (const seed of request.seeds) {
       const index = planned.length;
       const params = resolveParams(request, model.sampling, seed);
-      planned.push({ index, image, seed, params, out: videoOutputPath(request.out, index, count) });
+      const orbit = request.orbit ? resolveOrbit(model, request.orbit, params.frames) : undefined;
+      planned.push({ index, image, seed, params, out: videoOutputPath(request.out, index, count), orbit });
     }
   }
   const motion = planned[0].params.motionBucketId;
@@ -153,6 +173,11 @@ export async function runGenerateJob(
   if (madeFolder) await mkdir(request.out);
   try {
     for (const v of planned) await checkVideoOutput(v.out);
+    const outFrames = request.orbit?.outFrames;
+    if (outFrames) {
+      if (count > 1) await mkdir(outFrames, { recursive: true });
+      for (const v of planned) await checkVideoOutput(videoOutputPath(outFrames, v.index, count), { format: 'frames' });
+    }
     return await runPlanned(request, model, planned, options, t0);
   } catch (e) {
     if (madeFolder) await rmdir(request.out).catch(() => {}); // only when empty: finished videos stay
@@ -175,14 +200,24 @@ async function runPlanned(
 
   // Images, once each.
   const [tw, th] = model.sampling.size;
-  const images: PreprocessedImage[] = [];
+  const images: (PreprocessedImage & { background?: string })[] = [];
   for (const source of request.images) {
-    const pre = await preprocessImage(typeof source === 'string' ? source : source.bytes, {
-      mode: request.size === 'native' ? 'native' : 'cover',
-      target: request.size && request.size !== 'native' ? request.size : { width: tw, height: th },
-      multiple: requiredSizeMultiple(model.unet.channelMult.length),
-      trainedSize: { width: tw, height: th },
-    });
+    const input = typeof source === 'string' ? source : source.bytes;
+    const target = request.size && request.size !== 'native' ? request.size : { width: tw, height: th };
+    const multiple = requiredSizeMultiple(model.unet.channelMult.length);
+    const trainedSize = { width: tw, height: th };
+    const pre = request.orbit
+      ? await prepareObjectImage(input, {
+          target: request.size === 'native' ? 'native' : target,
+          multiple,
+          trainedSize,
+        })
+      : await preprocessImage(input, {
+          mode: request.size === 'native' ? 'native' : 'cover',
+          target,
+          multiple,
+          trainedSize,
+        });
     for (const w of pre.warnings) notice(w);
     images.push(pre);
   }
@@ -213,7 +248,7 @@ async function runPlanned(
   try {
     const intermediates = planned.map(() => (request.saveIntermediates ? new Map<string, HostTensor>() : undefined));
     const videos: VideoRequest[] = planned.map((v) => ({
-      inputs: { image: tensors[v.image], ...(noise ?? {}) },
+      inputs: { image: tensors[v.image], ...(noise ?? {}), ...(v.orbit ? { orbit: v.orbit } : {}) },
       params: v.params,
     }));
     const batch = await imageToVideoBatch(engine, model, source, videos, {
@@ -258,6 +293,8 @@ async function runPlanned(
       const result = batch.videos[v.index];
       const fps = request.fps ?? v.params.fpsId + 1;
       const video = await writeVideo(unitFramesToVideo(result.frames), v.out, { fps, signal });
+      const framesOut = request.orbit?.outFrames ? videoOutputPath(request.orbit.outFrames, v.index, count) : undefined;
+      if (framesOut) await writeVideo(unitFramesToVideo(result.frames), framesOut, { fps, signal, format: 'frames' });
       const pre = images[v.image];
       const mem = memoryFigures();
       const record = {
@@ -275,7 +312,9 @@ async function runPlanned(
           original: pre.original,
           resized: pre.resized,
           crop: pre.crop,
+          ...(pre.background ? { background: pre.background } : {}),
         },
+        ...(v.orbit ? { orbit: orbitRecord(model, v.orbit, framesOut) } : {}),
         model: {
           name: model.name,
           preset: request.model.preset,

@@ -4,11 +4,13 @@
  *   1. noise: the conditioning-frame noise and the initial latent noise (seeded RNG, or given);
  *   2. conditioning (./stages/conditioning.ts): c, and uc with zeros for crossattn and concat;
  *   3–5. sampling (./stages/sampling.ts): guidance(v-scaling(F)) on [uncond; cond], noise·√(1 + σ₀²), the sampler;
- *   6. decoding in chunks of `decodeChunk` frames (./stages/decoding.ts).
+ *   6. decoding in chunks of `decodeChunk` frames (./stages/decoding.ts); for a multi-view orbit (SV3D, the camera
+ *      in `inputs.orbit`) the last frame is then the input image, as the script does.
  * Each stage runs for every video of the batch with its weights loaded once, then releases them. A video depends
  * only on its own image, parameters and seed: generated alone or in a batch, it is the same video.
  */
 import { imageToVideoBatch as conditioningBatch } from '../conditioning/image-to-video-batch.ts';
+import type { OrbitAngles } from '../conditioning/orbit.ts';
 import type { StepInfo } from '../diffusion/samplers.ts';
 import type { SvdModel } from '../models/description.ts';
 import type { Engine } from '../runtime/engine.ts';
@@ -19,7 +21,7 @@ import { type MemoryPlan, planMemory } from './memory-estimate.ts';
 import type { GenerateParams } from './params.ts';
 import { StageRunner } from './stage-runner.ts';
 import { conditionVideos } from './stages/conditioning.ts';
-import { decodeVideos } from './stages/decoding.ts';
+import { decodeVideos, withInputAsLastFrame } from './stages/decoding.ts';
 import { sampleVideos } from './stages/sampling.ts';
 
 export type StageName = 'conditioning' | 'sampling' | 'decoding';
@@ -42,6 +44,8 @@ export interface ImageToVideoInputs {
   condNoise?: HostTensor;
   latentNoise?: HostTensor;
   churnNoise?: (step: number) => Float32Array;
+  /** A multi-view orbit (SV3D): the camera of every view, and the input image put back as the last frame. */
+  orbit?: OrbitAngles;
 }
 
 export interface VideoRequest {
@@ -117,7 +121,7 @@ export async function imageToVideoBatch(
   const noise = videos.map((v) => videoNoise(model, v));
   // 2. conditioning
   const batches = videos.map((v, i) =>
-    conditioningBatch(model.embedders, v.inputs.image, noise[i].condNoise, params[i]),
+    conditioningBatch(model.embedders, v.inputs.image, noise[i].condNoise, { ...params[i], orbit: v.inputs.orbit }),
   );
   const conditioning = await stage('conditioning', () => conditionVideos(runner, model, batches));
   conditioning.forEach(({ c, uc }, i) => {
@@ -150,6 +154,10 @@ export async function imageToVideoBatch(
       hooks.signal,
     ),
   );
+  // An orbit's last view is the input view: the script puts the input image back (`samples_x[-1:] = image`).
+  videos.forEach((v, i) => {
+    if (v.inputs.orbit) frames[i] = withInputAsLastFrame(frames[i], v.inputs.image);
+  });
   return { videos: latents.map((l, i) => ({ latents: l, frames: frames[i] })), timings, plan };
 }
 

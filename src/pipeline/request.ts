@@ -50,6 +50,12 @@ export interface GenerateRequestInput {
   saveIntermediates?: unknown;
   provider?: unknown;
   threads?: unknown;
+  /** Multi-view orbits only (`svd orbit`, ./orbit-request.ts): degrees, one value or one per view. */
+  elevation?: unknown;
+  /** Multi-view orbits only: degrees, one per view (`72,144,…` or an array). */
+  azimuths?: unknown;
+  /** Multi-view orbits only: also write the views as numbered PNG frames into this folder. */
+  outFrames?: unknown;
 }
 
 export type RequestField = keyof GenerateRequestInput;
@@ -105,6 +111,18 @@ export interface GenerateRequest {
   readonly saveIntermediates?: string;
   readonly provider: Provider;
   readonly threads?: number;
+  /** A multi-view orbit (`svd orbit`): the camera as given; resolved against the model in the job. */
+  readonly orbit?: OrbitRequest;
+}
+
+/** The orbit part of a request (./orbit-request.ts reads it; the job resolves it for the model's view count). */
+export interface OrbitRequest {
+  /** Degrees: one value for every view, or one per view; default 10 (the reference script's). */
+  readonly elevationDeg?: number | readonly number[];
+  /** Degrees, one per view; default evenly spaced, the last view (the input view) at 0. */
+  readonly azimuthsDeg?: readonly number[];
+  /** Also write the views as numbered PNG frames into this folder. */
+  readonly outFrames?: string;
 }
 
 /** The model's defaults with the request's overrides, for the video with `seed`. */
@@ -305,6 +323,9 @@ export function parseGenerateRequest(
   set('sNoise', r.number('sNoise', 0));
   set('decodeChunk', r.int('decodeChunk', 1, 10_000));
   set('splitCfg', r.bool('splitCfg'));
+  for (const field of ['elevation', 'azimuths', 'outFrames'] as const) {
+    if (input[field] !== undefined) r.issue(field, input[field], 'nothing here: it is an option of svd orbit');
+  }
   const size = readSize(r);
   const noise = r.path('noise');
   if (noise !== undefined && images.length * seeds.length > 1) {

@@ -8,6 +8,7 @@ import { declareModelParams } from '../../src/models/declare-params.ts';
 import { diffusersConfigs, modelFromDiffusersConfigs } from '../../src/models/diffusers-config.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { loadModelConfig } from '../../src/models/reference/model-config.ts';
+import { SVD_VIDEO_DECODER_CONFIG } from '../../src/models/vae/config.ts';
 import { CheckpointFormatError } from '../../src/weights/checkpoint-errors.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
@@ -114,9 +115,14 @@ describe('diffusers configs', () => {
     refused(noLabel, /label embedding/);
     refused(PRESETS['svd-image-decoder'], /not the temporal VideoDecoder/);
     refused(loadModelConfig(`${GOLDEN_DIR}pipeline-sv3d-tiny/config.json`), /not the temporal VideoDecoder/);
-    // sv3d_p decodes with the VideoDecoder, but a diffusers SVD folder has SVD's conditioner order.
+    // The released sv3d_p.yaml decodes frame by frame; with a VideoDecoder (a pre-release yaml) it would still be
+    // refused: a diffusers SVD folder has SVD's conditioner order.
+    refused(PRESETS['sv3d-p'], /not the temporal VideoDecoder/);
     refused(
-      PRESETS['sv3d-p'],
+      {
+        ...PRESETS['sv3d-p'],
+        firstStage: { kind: 'autoencoding-engine', decoder: SVD_VIDEO_DECODER_CONFIG, videoDecoder: true },
+      },
       /conditioner order \(conditioner\.embedders\.3\.encoder\); this model has conditioner\.embedders\.1\.encoder/,
     );
   });

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ClipVisionConfig, clipVisionConfigFromArch, type OpenClipArch, VIT_H_14 } from '../clip/config.ts';
-import type { FirstStageSpec, SamplingDefaults, SvdModel } from '../description.ts';
-import { SVD_SAMPLING } from '../presets.ts';
+import { type FirstStageSpec, isMultiViewModel, type SamplingDefaults, type SvdModel } from '../description.ts';
+import { SV3D_SAMPLING, SVD_SAMPLING } from '../presets.ts';
 import { videoUNetConfigFromSgm } from '../unet/config.ts';
 import { type AutoencoderConfig, autoencoderKLFromSgm, ddconfigFromSgm } from '../vae/config.ts';
 import { embeddersFromSgm } from './conditioner.ts';
@@ -59,12 +59,19 @@ function firstStageFromSgm(cfg: Json | undefined): FirstStageSpec {
   }
 }
 
-/** The sampling defaults a config implies: its sampler config's guider and schedule, else the svd preset's. */
-function samplingFromSgm(samplerConfig: Json | undefined, overrides: Json | undefined): SamplingDefaults {
+/**
+ * The sampling defaults a config implies: its sampler config's guider and schedule, else the svd preset's (the sv3d
+ * presets' for a multi-view conditioner: 21 views at 576×576, 50 steps, cond_aug 1e-5, as the script forces).
+ */
+function samplingFromSgm(
+  samplerConfig: Json | undefined,
+  overrides: Json | undefined,
+  base: SamplingDefaults = SVD_SAMPLING,
+): SamplingDefaults {
   const p = samplerConfig?.params ?? {};
   const guider = p.guider_config;
   const disc = p.discretization_config?.params ?? {};
-  const sampling: Record<string, unknown> = { ...SVD_SAMPLING };
+  const sampling: Record<string, unknown> = { ...base };
   if (Number.isInteger(p.num_steps)) sampling.numSteps = p.num_steps;
   if (guider?.params) {
     const g = guider.params;
@@ -136,7 +143,11 @@ export function modelFromReferenceConfig(json: unknown, name = 'custom'): SvdMod
     embedders,
     clip: clipFrom(json, clipModel?.params?.open_clip_embedding_config?.params?.arch),
     scaleFactor,
-    sampling: samplingFromSgm(params.sampler_config, json.sampling),
+    sampling: samplingFromSgm(
+      params.sampler_config,
+      json.sampling,
+      isMultiViewModel({ embedders }) ? SV3D_SAMPLING : SVD_SAMPLING,
+    ),
   };
 }
 

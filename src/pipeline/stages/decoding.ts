@@ -43,6 +43,22 @@ export function toUnitFrames(decoded: HostTensor): HostTensor<'float32'> {
   return new HostTensor('float32', decoded.shape, frames);
 }
 
+/**
+ * Frames [T, 3, H, W] with the last one replaced by the input image [1, 3, H, W] in [−1, 1], as the SV3D script does
+ * before the clamp (`samples_x[-1:] = cond_frames_without_noise`): clamp((image + 1)/2) in float32.
+ */
+export function withInputAsLastFrame(frames: HostTensor<'float32'>, image: HostTensor): HostTensor<'float32'> {
+  const [T, C, H, W] = frames.shape;
+  if (image.shape.join() !== [1, C, H, W].join()) {
+    throw new Error(
+      `the input image [${image.shape.join(', ')}] does not match the frames [${frames.shape.join(', ')}]`,
+    );
+  }
+  const out = new Float32Array(frames.data as Float32Array);
+  out.set(toUnitFrames(image).data as Float32Array, (T - 1) * C * H * W);
+  return new HostTensor('float32', frames.shape, out);
+}
+
 /** Decodes every latent [T, C, h, w] (chunks of `decodeChunk[i]` frames) → frames in [0, 1], in order. */
 export async function decodeVideos(
   runner: StageRunner,
