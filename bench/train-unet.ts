@@ -15,9 +15,10 @@
  * mid 1), alternating which side goes first, so that load drift on a shared machine hits both alike; the figures are
  * the medians over all timed calls, and the spread after a ratio is the range of the per-block ratios. The same blocks
  * time three phases, to show where the step's time goes: the loss alone, forward + backward, and the AdamW update
- * alone. `--profile` adds ORT's per-operator profile of our four graphs (`--profile-runs`, default 2). CPU time per
- * step (all threads of each process) is printed too: PyTorch's OpenMP threads spin while they wait, so on a loaded
- * machine its wall time swings far more than its CPU time. VmHWM is our process's peak so far (cumulative over the
+ * alone (ours: the fused update kernel of src/training/update-kernel.ts over resident state). `--profile` adds ORT's
+ * per-operator profile of our step graph (forward + backward) and of the loss graph (`--profile-runs`, default 2).
+ * CPU time per step (all threads of each process) is printed too: PyTorch's OpenMP threads spin while they wait, so
+ * on a loaded machine its wall time swings far more than its CPU time. VmHWM is our process's peak so far (cumulative over the
  * cases, read right after the step timing); PyTorch's maxrss is per case (one Python process each). Without
  * SVD_REFERENCE_REPO or torch, only our figures are printed. BENCH_FILTER=tiny|mid limits the cases.
  *
