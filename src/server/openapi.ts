@@ -48,11 +48,12 @@ export function openApiDocument(limits: ServerLimits, version: string) {
     },
     required: ['error'],
   };
+  const errorRef = { $ref: '#/components/schemas/Error' };
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^v[0-9a-f]{24}$' } };
   const errors = {
-    '400': { description: 'malformed request', content: { 'application/json': { schema: error } } },
-    '401': { description: 'missing or wrong API key', content: { 'application/json': { schema: error } } },
-    '404': { description: 'no such job', content: { 'application/json': { schema: error } } },
+    '400': { description: 'malformed request', content: { 'application/json': { schema: errorRef } } },
+    '401': { description: 'missing or wrong API key', content: { 'application/json': { schema: errorRef } } },
+    '404': { description: 'no such job', content: { 'application/json': { schema: errorRef } } },
   };
   return {
     openapi: '3.1.0',
@@ -101,7 +102,7 @@ export function openApiDocument(limits: ServerLimits, version: string) {
             '202': { description: 'queued: { id, state, position, links }' },
             '413': { description: `body over ${limits.maxBodyBytes} bytes` },
             '415': { description: 'neither JSON nor multipart/form-data' },
-            '422': { description: 'field-level issues', content: { 'application/json': { schema: error } } },
+            '422': { description: 'field-level issues', content: { 'application/json': { schema: errorRef } } },
             '429': { description: 'the queue is full; see Retry-After' },
             ...errors,
           },
