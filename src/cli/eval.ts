@@ -8,7 +8,8 @@ import { CliError, usageError } from './errors.ts';
 
 export const EVAL_USAGE = `usage: svd eval psnr|ssim|lpips|quality REFERENCE CANDIDATE [--json] [--lpips-weights FILE[,FILE]]
 
-  REFERENCE, CANDIDATE  videos or images (anything ffmpeg decodes); frames are compared in order at the reference's
+  REFERENCE, CANDIDATE  videos or images (anything ffmpeg decodes), or folders of frames (PNG/JPEG/WebP in numeric
+                        name order, e.g. svd orbit --out-frames); frames are compared in order at the reference's
                         size, up to the shorter one
   psnr                  PSNR in dB over RGB in [0, 1]
   ssim                  SSIM, Gaussian window σ = 1.5 (11×11), per channel, as scikit-image's

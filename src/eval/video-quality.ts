@@ -1,5 +1,5 @@
 /**
- * PSNR and SSIM of a generated video (or image) against a reference one, frame by frame in order (both decoded by
+ * PSNR and SSIM of a generated video (or image, or folder of frames) against a reference one, frame by frame in order (both decoded by
  * ffmpeg at the reference's size; a different-size candidate is scaled to it with lanczos and said so), up to the
  * shorter of the two, with the mean over frames.
  */
@@ -11,6 +11,7 @@ import { streamFrames } from '../video/frame-stream.ts';
 import { decodeImageRgb } from '../video/image-io.ts';
 import { resizeRgb } from '../video/preprocess.ts';
 import { probeVideo } from '../video/probe.ts';
+import { frameFolderFiles, isFrameFolder } from './frame-folder.ts';
 import { loadLpipsWeights, lpipsGraph } from './lpips.ts';
 import { planesFromInterleaved, psnr, ssim } from './psnr-ssim.ts';
 
@@ -37,15 +38,22 @@ async function* imageFrames(path: string, size?: { width: number; height: number
   yield img.data;
 }
 
+/** A folder of frames (./frame-folder.ts) as a video: each image in order. */
+async function* folderFrames(dir: string, size: { width: number; height: number }): AsyncGenerator<Uint8Array> {
+  for (const file of frameFolderFiles(dir)) yield* imageFrames(file, size);
+}
+
 async function sizeOf(path: string, signal?: AbortSignal): Promise<{ width: number; height: number }> {
-  if (IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) {
-    const img = await decodeImageRgb(path);
+  const folder = isFrameFolder(path);
+  if (folder || IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) {
+    const img = await decodeImageRgb(folder ? frameFolderFiles(path)[0] : path);
     return { width: img.width, height: img.height };
   }
   return probeVideo(path, { signal });
 }
 
 function frameSource(path: string, size: { width: number; height: number }, signal?: AbortSignal) {
+  if (isFrameFolder(path)) return folderFrames(path, size);
   return IMAGE_EXTENSIONS.has(extname(path).toLowerCase())
     ? imageFrames(path, size)
     : streamFrames(path, { ...size, resample: 'lanczos', signal });
