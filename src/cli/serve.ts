@@ -2,6 +2,7 @@
  * `svd serve`: the HTTP API, its job queue and the web page (src/server/). Runs until SIGINT / SIGTERM; then the
  * running job stops between engine calls and is queued again at the next start (jobs live in `--data`).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type ServerLimits } from '../server/limits.ts';
 import { isLoopback, startServer } from '../server/server.ts';
@@ -76,6 +77,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     const str = (k: string) => values[k] as string | undefined;
     const checkpoint = str('checkpoint');
     if (!checkpoint) throw usageError('svd serve: --checkpoint is required (the model every job runs)');
+    if (!existsSync(checkpoint)) throw usageError(`svd serve: --checkpoint ${checkpoint}: no such file or folder`);
     if (str('config') && str('preset')) throw usageError('svd serve: either --config or --preset, not both');
     const host = str('host') ?? '127.0.0.1';
     const apiKey = str('api-key') ?? process.env.SVD_API_KEY ?? undefined;

@@ -4,6 +4,7 @@
  * the job, the video goes back in its result). It must load the same model as the server (the server validates
  * requests against its own config). Runs until SIGINT / SIGTERM, then lets its running job finish.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runGenerateWorker } from '../server/redis-worker.ts';
 import { CliError, usageError } from './errors.ts';
@@ -58,6 +59,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     const checkpoint = str('checkpoint');
     if (!redis) throw usageError('svd worker: --redis URL is required');
     if (!checkpoint) throw usageError('svd worker: --checkpoint is required (the model the server serves)');
+    if (!existsSync(checkpoint)) throw usageError(`svd worker: --checkpoint ${checkpoint}: no such file or folder`);
     if (str('config') && str('preset')) throw usageError('svd worker: either --config or --preset, not both');
     const seconds = (flag: string) => {
       const v = str(flag);
