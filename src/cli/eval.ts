@@ -3,10 +3,13 @@
  * (src/eval/video-quality.ts), as JSON or a markdown table.
  */
 import { parseArgs } from 'node:util';
+import { imageVideoClipScore, textVideoClipScore } from '../eval/clip-score.ts';
 import { type QualityMetric, videoQuality } from '../eval/video-quality.ts';
+import { ClipScorer } from '../models/clip/clip-scorer.ts';
 import { CliError, usageError } from './errors.ts';
 
 export const EVAL_USAGE = `usage: svd eval psnr|ssim|lpips|quality REFERENCE CANDIDATE [--json] [--lpips-weights FILE[,FILE]]
+       svd eval clip VIDEO (--text PROMPT | --image IMAGE) --clip-checkpoint DIR [--json]
 
   REFERENCE, CANDIDATE  videos or images (anything ffmpeg decodes), or folders of frames (PNG/JPEG/WebP in numeric
                         name order, e.g. svd orbit --out-frames); frames are compared in order at the reference's
@@ -16,6 +19,9 @@ export const EVAL_USAGE = `usage: svd eval psnr|ssim|lpips|quality REFERENCE CAN
   lpips                 LPIPS v0.1 (AlexNet), as the lpips package; needs --lpips-weights: the LPIPS state dict, or
                         torchvision's AlexNet file and the package's alex.pth (torch.save zip files; nothing bundled)
   quality               psnr and ssim (and lpips when --lpips-weights is given)
+  clip                  CLIP score: per frame 100·max(cos, 0) with the prompt's text embedding (--text) or the
+                        conditioning image's embedding (--image), the mean over frames; the towers from a user-given
+                        open_clip / transformers CLIP checkpoint (--clip-checkpoint; nothing bundled)
   --json                print the result as JSON (every frame's value)`;
 
 const METRICS: Record<string, QualityMetric[]> = {
@@ -35,6 +41,9 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
         options: {
           json: { type: 'boolean' },
           'lpips-weights': { type: 'string' },
+          'clip-checkpoint': { type: 'string' },
+          text: { type: 'string' },
+          image: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
         allowPositionals: true,
@@ -48,6 +57,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const [metric, reference, candidate, ...extra] = positionals;
+    if (positionals[0] === 'clip') return await clipCommand(positionals.slice(1), values);
     const lpipsWeights = (values['lpips-weights'] as string | undefined)?.split(',').filter((p) => p.length > 0);
     const metrics = [...(METRICS[metric ?? ''] ?? [])];
     if (metric === 'quality' && lpipsWeights) metrics.push('lpips');
@@ -77,5 +87,37 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const msg = (e as Error).message;
     console.error(msg.startsWith('svd ') ? msg : `svd eval: ${msg}`);
     return 1;
+  }
+}
+
+async function clipCommand(
+  args: readonly string[],
+  values: Record<string, boolean | string | undefined>,
+): Promise<number> {
+  const [video, ...extra] = args;
+  const text = values.text as string | undefined;
+  const image = values.image as string | undefined;
+  const checkpoint = values['clip-checkpoint'] as string | undefined;
+  if (!video || extra.length > 0) throw usageError('svd eval clip: give exactly one VIDEO');
+  if ((text === undefined) === (image === undefined))
+    throw usageError('svd eval clip: give --text PROMPT or --image IMAGE');
+  if (!checkpoint) throw usageError('svd eval clip: --clip-checkpoint DIR is required (no CLIP weights are bundled)');
+  const scorer = await ClipScorer.load(checkpoint, { text: text !== undefined });
+  try {
+    const r =
+      text !== undefined
+        ? await textVideoClipScore(video, text, scorer)
+        : await imageVideoClipScore(video, image as string, scorer);
+    if (values.json) console.log(JSON.stringify({ video, text, image, checkpoint, ...r }, null, 2));
+    else {
+      console.log(`| metric | mean over ${r.perFrame.length} frames | min | max |`);
+      console.log('|---|---|---|---|');
+      console.log(
+        `| clip score (${text !== undefined ? 'text' : 'image'}) | ${r.mean.toFixed(2)} | ${Math.min(...r.perFrame).toFixed(2)} | ${Math.max(...r.perFrame).toFixed(2)} |`,
+      );
+    }
+    return 0;
+  } finally {
+    await scorer.release();
   }
 }
