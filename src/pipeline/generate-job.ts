@@ -127,7 +127,7 @@ function orbitRecord(model: SvdModel, orbit: OrbitAngles, frames: string | undef
   return {
     camera: camera ? 'polars_rad, azimuths_rad (SV3D_p)' : 'none (SV3D_u: the views are evenly spaced as trained)',
     views: orbit.azimuthsDeg.length,
-    elevationsDeg: orbit.elevationsDeg,
+    ...(camera ? { elevationsDeg: orbit.elevationsDeg } : {}),
     azimuthsDeg: orbit.azimuthsDeg,
     ...(camera ? { polarsRad: orbit.polarsRad, azimuthsRad: orbit.azimuthsRad } : {}),
     lastFrame: 'the input image (the input view, azimuth 0)',

@@ -147,6 +147,9 @@ describe('svd orbit reproduces the multi-view golden sets', () => {
     const sidecar = JSON.parse(readFileSync(join(out, 'frames', 'video.json'), 'utf8'));
     assert.match(sidecar.orbit.camera, /^none \(SV3D_u/);
     assert.equal(sidecar.orbit.polarsRad, undefined);
+    assert.equal(sidecar.orbit.elevationsDeg, undefined);
+    assert.deepEqual(sidecar.orbit.azimuthsDeg, [90, 180, 270, 0]);
+    assert.equal(sidecar.preprocessing.background, 'opaque: used as it is (no background removal)');
   });
 });
 

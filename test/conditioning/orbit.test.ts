@@ -9,6 +9,8 @@ import { describe, test } from 'node:test';
 import { imageToVideoBatch } from '../../src/conditioning/image-to-video-batch.ts';
 import { defaultAzimuthsDeg, orbitAngles, pyMod } from '../../src/conditioning/orbit.ts';
 import { PRESETS } from '../../src/models/presets.ts';
+import { svdNetworkGraph } from '../../src/models/svd-network.ts';
+import { conditionerGraph } from '../../src/pipeline/stages/conditioning.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 import { readSafetensorsF64 } from '../helpers/golden-any-dtype.ts';
@@ -101,5 +103,26 @@ describe('orbit angles (simple_video_sample.py, sv3d_p)', () => {
       () => imageToVideoBatch(PRESETS['sv3d-p'].embedders, image, image, { ...micro, orbit: undefined }),
       /needs the conditioning input "polars_rad".*use svd orbit/,
     );
+  });
+
+  test('the released sizes fit together: 21 views at 576×576 (shape-only graphs of the presets)', () => {
+    const image = HostTensor.zeros('float32', [1, 3, 576, 576]);
+    for (const [name, adm] of [
+      ['sv3d-p', 1280],
+      ['sv3d-u', 256],
+    ] as const) {
+      const model = PRESETS[name];
+      const micro = { frames: 21, fpsId: 6, motionBucketId: 127, condAug: 1e-5, orbit: orbitAngles(21) };
+      const g = conditionerGraph(model, imageToVideoBatch(model.embedders, image, image, micro));
+      const shape = (graph: typeof g, out: string) => [
+        ...graph.values[graph.outputs.find((o) => o.name === out)!.value].shape,
+      ];
+      assert.deepEqual(shape(g, 'vector'), [21, adm], name);
+      assert.deepEqual(shape(g, 'crossattn'), [1, 1, 1024], name);
+      assert.deepEqual(shape(g, 'concat'), [1, 4, 72, 72], name);
+      const unet = svdNetworkGraph(model.unet, 42, 21, 72, 72);
+      assert.deepEqual([...unet.values[unet.inputs.find((i) => i.name === 'y')!.value].shape], [42, adm], name);
+      assert.deepEqual(shape(unet, 'out'), [42, 4, 72, 72], name);
+    }
   });
 });
