@@ -3,7 +3,7 @@
 # Needs root (or sudo) only when something is missing. Set SVD_SKIP_APT=1 to skip entirely.
 set -euo pipefail
 
-PACKAGES=(ffmpeg redis-server opencv-doc fonts-dejavu-core)
+PACKAGES=(ffmpeg redis-server opencv-doc fonts-dejavu-core chromium)
 
 if [[ "${SVD_SKIP_APT:-}" == "1" ]]; then
   echo "setup-debian: skipped (SVD_SKIP_APT=1)"
