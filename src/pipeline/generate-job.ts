@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { OrbitAngles } from '../conditioning/orbit.ts';
-import type { SvdModel } from '../models/description.ts';
+import { isMultiViewModel, type SvdModel } from '../models/description.ts';
 import { openModelWeights } from '../models/load-weights.ts';
 import { loraRecords, openLoras } from '../models/lora/apply.ts';
 import type { FittedLora } from '../models/lora/fit.ts';
@@ -153,6 +153,16 @@ export async function runGenerateJob(
       throw new GenerateRequestError([{ field: 'config', value: request.model.config, expected: e.message }]);
     }
     throw e;
+  }
+  if (!request.orbit && isMultiViewModel(model)) {
+    const value = request.model.config ?? request.model.preset ?? model.name;
+    throw new GenerateRequestError([
+      {
+        field: request.model.config ? 'config' : 'preset',
+        value,
+        expected: `an image-to-video model: ${model.name} is a multi-view model (SV3D); use svd orbit`,
+      },
+    ]);
   }
   const count = request.images.length * request.seeds.length;
   const planned: PlannedVideo[] = [];

@@ -235,5 +235,19 @@ describe('svd orbit: bad values are one line, exit 2, nothing written', () => {
     );
     assert.equal(g.status, 2, g.stderr);
     assert.match(g.stderr, /^svd generate: --elevation "10": expected nothing here: it is an option of svd orbit$/m);
+    const mv = svd(
+      'generate',
+      '--checkpoint',
+      `${P}checkpoint.safetensors`,
+      '--config',
+      `${P}config.json`,
+      '--image',
+      `${P}input.png`,
+    );
+    assert.equal(mv.status, 2, mv.stderr);
+    assert.match(
+      mv.stderr,
+      /^svd generate: --config ".*config\.json": expected an image-to-video model: .* is a multi-view model \(SV3D\); use svd orbit$/m,
+    );
   });
 });
