@@ -90,7 +90,6 @@ export class JobManager {
       throw e;
     }
     this.opts.metrics.jobSubmitted();
-    if (this.queue.kind === 'redis') this.hub.publish(id, 'queued', {});
     return record;
   }
 
@@ -205,6 +204,12 @@ export class JobManager {
       );
       await this.completed(id, executed);
     } catch (e) {
+      if (!signal.aborted) {
+        // The engine may be the cause (a crashed worker thread): the next job gets a fresh one.
+        const engine = this.engine;
+        this.engine = undefined;
+        await (await engine?.catch(() => undefined))?.dispose().catch(() => {});
+      }
       if (signal.aborted && signal.reason instanceof ShutdownError) {
         // Queued again at the next start; the run does not count against the job.
         this.store.update(id, { state: 'queued', attempts: job.attempts - 1, progress: { fraction: 0 } });

@@ -24,6 +24,9 @@ import {
 export class RedisQueue implements JobQueue {
   readonly kind = 'redis';
   private readonly pending = new Set<Promise<unknown>>();
+  private positions: ReadonlyMap<string, number> = new Map();
+  private refreshing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly jobs: JobManager,
@@ -39,6 +42,8 @@ export class RedisQueue implements JobQueue {
     const q = new RedisQueue(jobs, queue, events);
     q.listen();
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    q.timer = setInterval(() => void q.refreshPositions(), 1000);
+    q.timer.unref();
     return q;
   }
 
@@ -118,10 +123,35 @@ export class RedisQueue implements JobQueue {
         removeOnFail: false,
       },
     );
+    await this.refreshing; // one that began before the add would miss it
+    await this.refreshPositions();
   }
 
-  position(_id: string): number | undefined {
-    return undefined;
+  /** From the last look at the wait list (refreshed every second and after each submission). */
+  position(id: string): number | undefined {
+    return this.positions.get(id);
+  }
+
+  /** Reads the wait list (oldest first: the next job a worker takes) and publishes changed positions. */
+  refreshPositions(): Promise<void> {
+    if (!this.refreshing) {
+      // Cleared only once assigned: readPositions may finish without awaiting anything.
+      this.refreshing = this.readPositions().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async readPositions(): Promise<void> {
+    try {
+      if (this.jobs.store.counts().queued === 0 && this.positions.size === 0) return;
+      const waiting = await this.queue.getJobs(['wait'], 0, 999, true);
+      this.positions = new Map(waiting.map((j, i) => [j.id ?? '', i + 1]));
+      this.jobs.positions(this.positions);
+    } catch {
+      // Redis unreachable for a moment: positions stay as they were.
+    }
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -157,6 +187,8 @@ export class RedisQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.refreshing;
     await Promise.all(this.pending);
     await this.events.close();
     await this.queue.close();

@@ -15,6 +15,7 @@ import { Queue } from 'bullmq';
 import { type RedisServer, redisServerMissing, startRedisServer } from '../helpers/redis-server.ts';
 import {
   FAST,
+  type Loose,
   multipart,
   readEvents,
   startTinyServer,
@@ -137,14 +138,27 @@ test('SIGKILL the worker running a job: the other worker runs it again; nothing 
   workers = workers.filter((w) => w !== holder);
 });
 
-test('DELETE a job running on a worker: cancelled between engine calls', { skip }, async () => {
+test('queue positions from Redis; DELETE a queued job (removed) and a running one (cancelled between engine calls)', {
+  skip,
+}, async () => {
+  // One worker is left: it runs `id`, the next two wait.
   const id = await submit({ ...FAST, steps: '30' });
   await readEvents(server.url, id, { stopAfter: (e) => e.event === 'step' });
+  const next = await submit(FAST);
+  const last = await submit(FAST);
+  const view = async (job: string) => (await (await fetch(`${server.url}/v1/videos/${job}`)).json()) as Loose;
+  assert.equal((await view(next)).position, 1);
+  assert.equal((await view(last)).position, 2);
+  const queuedEvents = await readEvents(server.url, last, { stopAfter: (e) => e.event === 'queued' });
+  assert.equal(queuedEvents[0].data.position, 2);
+  const delLast = await fetch(`${server.url}/v1/videos/${last}`, { method: 'DELETE' });
+  assert.deepEqual(await delLast.json(), { id: last, state: 'cancelled' });
   const del = await fetch(`${server.url}/v1/videos/${id}`, { method: 'DELETE' });
   assert.equal(del.status, 202);
   assert.deepEqual(await del.json(), { id, state: 'cancelling' });
-  const job = await waitForJob(server.url, id, 30_000);
-  assert.equal(job.state, 'cancelled');
+  assert.equal((await waitForJob(server.url, id, 30_000)).state, 'cancelled');
+  assert.equal((await waitForJob(server.url, next, 60_000)).state, 'done');
+  assert.equal((await view(last)).state, 'cancelled');
 });
 
 test('a result that arrives while the server is down is applied when it starts again', { skip }, async () => {
