@@ -17,7 +17,7 @@ import { type LoweredGraph, lowerGraph } from '../graph/lower.ts';
 import { encodeModel } from '../graph/onnx/model-proto.ts';
 import type { DType } from '../tensor/dtype.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
-import { formatShape, numel, type Shape } from '../tensor/shape.ts';
+import { formatShape, numel, type Shape, shapesEqual } from '../tensor/shape.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { EngineError, FeedError, ProviderUnavailableError } from './errors.ts';
 import type { Provider, Reply, Request, RunReply, StatsReply, WireTensor } from './protocol.ts';
@@ -299,7 +299,7 @@ export class Engine {
       if (inp.kind === 'weight') {
         const have = this.weightInfo.get(inp.name);
         if (!have) missing.push(inp.name);
-        else if (have.dtype !== want.dtype || formatShape(have.shape) !== formatShape(want.shape)) {
+        else if (have.dtype !== want.dtype || !shapesEqual(have.shape, want.shape)) {
           throw new FeedError(
             `weight "${inp.name}" is ${have.dtype} ${formatShape(have.shape)} in the store but the graph wants ${want.dtype} ${formatShape(want.shape)}`,
           );
@@ -312,7 +312,7 @@ export class Engine {
         throw new FeedError(
           `graph "${graph.name}" needs input "${inp.name}" (${want.dtype} ${formatShape(want.shape)})`,
         );
-      if (t.dtype !== want.dtype || formatShape(t.shape) !== formatShape(want.shape)) {
+      if (t.dtype !== want.dtype || !shapesEqual(t.shape, want.shape)) {
         throw new FeedError(
           `input "${inp.name}" is ${t.dtype} ${formatShape(t.shape)} but graph "${graph.name}" expects ${want.dtype} ${formatShape(want.shape)}`,
         );
@@ -328,8 +328,9 @@ export class Engine {
       );
     }
     const outputNames = graph.outputs.map((o) => o.name);
+    const outputValue = new Map(graph.outputs.map((o) => [o.name, o.value]));
     const keepOutputs = keep.map((name) => {
-      if (!outputNames.includes(name)) throw new FeedError(`graph "${graph.name}" has no output "${name}" to keep`);
+      if (!outputValue.has(name)) throw new FeedError(`graph "${graph.name}" has no output "${name}" to keep`);
       return { name, residentId: this.nextResident++ };
     });
     const send = async (withModel: boolean) =>
@@ -374,7 +375,7 @@ export class Engine {
     for (const o of reply.outputs) host[o.name] = new HostTensor(o.dtype, o.shape, o.data as never);
     const resident: Record<string, ResidentTensor> = {};
     for (const k of keepOutputs) {
-      const info = graph.values[graph.outputs.find((o) => o.name === k.name)!.value];
+      const info = graph.values[outputValue.get(k.name)!];
       resident[k.name] = new ResidentTensor(k.residentId, info.dtype, info.shape);
     }
     return { host, resident };
