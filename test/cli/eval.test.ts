@@ -64,7 +64,7 @@ test('identical, noisier and still-image comparisons', () => {
   const still = svd(['psnr', join(dir, 'a.mp4'), join(dir, 'first.png')]);
   assert.equal(still.status, 0, still.stderr);
   assert.match(still.stderr, /compared the first 1 frames/);
-  assert.match(still.stdout, /\| psnr \| ∞ \|/, "the PNG is the decoded first frame");
+  assert.match(still.stdout, /\| psnr \| ∞ \|/, 'the PNG is the decoded first frame');
 });
 
 test('usage errors exit 2; a missing file exits 1', () => {
