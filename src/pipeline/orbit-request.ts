@@ -74,6 +74,10 @@ export function parseOrbitRequest(
   const { elevation, azimuths, outFrames, ...rest } = input;
   const issues: RequestIssue[] = [];
   const orbit = readOrbit({ elevation, azimuths, outFrames }, issues);
+  // SV3D conditions on cond_aug (and the camera) only: an fps or motion bucket would be ignored, so it is refused
+  for (const field of ['fps', 'fpsId', 'motionBucket'] as const)
+    if (rest[field] !== undefined && rest[field] !== null)
+      issues.push({ field, value: rest[field], expected: 'no value: SV3D models read no fps_id or motion_bucket_id' });
   const preset =
     rest.config === undefined || rest.config === null ? (rest.preset ?? DEFAULT_ORBIT_PRESET) : rest.preset;
   let request: GenerateRequest | undefined;

@@ -126,3 +126,19 @@ describe('orbit angles (simple_video_sample.py, sv3d_p)', () => {
     }
   });
 });
+
+test('an orbit request refuses the micro-conditioning SV3D does not read', async () => {
+  const { parseOrbitRequest } = await import('../../src/pipeline/orbit-request.ts');
+  const { GenerateRequestError } = await import('../../src/pipeline/request.ts');
+  for (const [field, value] of [
+    ['fps', '8'],
+    ['fpsId', '6'],
+    ['motionBucket', '100'],
+  ] as const) {
+    assert.throws(
+      () => parseOrbitRequest({ image: ['x.png'], checkpoint: 'c.safetensors', [field]: value }),
+      (e) => e instanceof GenerateRequestError && e.issues.some((i) => i.field === field && /SV3D/.test(i.expected)),
+      field,
+    );
+  }
+});
