@@ -7,7 +7,7 @@
  * The process pins itself to one core (taskset) so that "per core" means one core for ffmpeg, Node and
  * onnxruntime together; the target of issue 10 is ≥ 10× real time per core for the cascade.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { curate } from '../src/curation/run/curate.ts';
 import { CurationStore } from '../src/curation/store/curation-store.ts';
 import { clipTextArea } from '../src/curation/text/clip-text.ts';
 import { TextDetector } from '../src/curation/text/text-detector.ts';
+import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { probeVideo } from '../src/video/probe.ts';
 import { machineLine } from './stats.ts';
 
@@ -27,18 +28,9 @@ const W = 1280;
 const H = 720;
 const FPS = 30;
 
+/** ffmpeg with `args` (the last one the output), quiet and overwriting; rejects with its last error line. */
 function ffmpeg(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    p.stderr.on('data', (d) => {
-      err += d;
-    });
-    p.on('error', reject);
-    p.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`ffmpeg failed: ${err}`))));
-  });
+  return runFfmpeg(['-hide_banner', '-loglevel', 'error', '-y', ...args], [], { outputName: args[args.length - 1] });
 }
 
 const ENCODE = ['-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-pix_fmt', 'yuv420p', '-r', String(FPS)];

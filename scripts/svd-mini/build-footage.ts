@@ -14,12 +14,12 @@
  * truth (split, photo, kind, camera class, velocity in px/frame, zoom rate). Usage:
  *   node --import tsx scripts/svd-mini/build-footage.ts OUT_DIR [--size 128]
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { runFfmpeg } from '../../src/video/ffmpeg.ts';
 
 export const OPENCV_DATA = '/usr/share/doc/opencv-doc/examples/data';
 
@@ -63,18 +63,9 @@ export interface FootageRecord {
 const FPS = 8;
 const FRAMES = 16;
 
+/** ffmpeg with `args` (the last one the output), quiet and overwriting; rejects with its last error line. */
 function ffmpeg(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    p.stderr.on('data', (d) => {
-      err += d;
-    });
-    p.on('error', reject);
-    p.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')}: ${err.trim()}`))));
-  });
+  return runFfmpeg(['-hide_banner', '-loglevel', 'error', '-y', ...args], [], { outputName: args[args.length - 1] });
 }
 
 const ENCODE = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', '-pix_fmt', 'yuv420p', '-r', String(FPS)];

@@ -7,6 +7,8 @@
  * in the wait list (after about lockDuration + stalledInterval), up to `maxStalledCount` times, then it fails with
  * BullMQ's reason — never left running while any worker lives.
  */
+import type { ExecutedVideo } from './execute.ts';
+
 export const DEFAULT_GENERATE_QUEUE = 'svd-generate';
 
 export interface GenerateJobData {
@@ -19,16 +21,8 @@ export interface GenerateJobData {
   readonly cancel?: boolean;
 }
 
-export interface ReturnedVideo {
-  readonly index: number;
-  readonly seed: number;
-  readonly width: number;
-  readonly height: number;
-  readonly frames: number;
-  readonly fps: number;
-  readonly format: string;
-  readonly file: string;
-  readonly sidecar: string;
+/** A video a worker returns: the executed video's record with its bytes. */
+export interface ReturnedVideo extends ExecutedVideo {
   /** base64 */
   readonly data: string;
   /** base64 */

@@ -5,6 +5,7 @@
  * ordered by `seq` (insertion order), which is also the paging cursor of `GET /v1/videos`.
  */
 import Database from 'better-sqlite3';
+import type { ExecutedVideo } from './execute.ts';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -29,18 +30,10 @@ export interface JobProgress {
   readonly fraction: number;
 }
 
-export interface JobVideo {
-  readonly index: number;
-  readonly seed: number;
-  readonly width: number;
-  readonly height: number;
-  readonly frames: number;
-  readonly fps: number;
-  readonly format: string;
+/** A finished video as the store keeps it: `file` and `sidecar` under the data folder (`videos/<id>.mp4`, several
+ * videos: `videos/<id>_00.mp4`, …), and its size. */
+export interface JobVideo extends ExecutedVideo {
   readonly bytes: number;
-  /** Under the data folder: `videos/<id>.mp4` (several videos: `videos/<id>_00.mp4`, …). */
-  readonly file: string;
-  readonly sidecar: string;
 }
 
 export interface JobResult {

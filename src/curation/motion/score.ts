@@ -24,7 +24,7 @@
 
 import { decodeFrames } from '../../video/decode.ts';
 import { VideoInputError } from '../../video/errors.ts';
-import { probeVideo } from '../../video/probe.ts';
+import { probeVideo, type VideoProbe } from '../../video/probe.ts';
 import { type CameraFit, type CameraMotionClass, classifyCamera, fitCamera, meanCameraFit } from './camera.ts';
 import { FarnebackFlow, type FarnebackParams, type FarnebackPyramid, type GrayPixels } from './farneback.ts';
 import { rgbToGray } from './gray.ts';
@@ -192,6 +192,8 @@ export interface ClipMotionOptions {
   signal?: AbortSignal;
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** The file's probe when the caller has it (a clip's stages share one). */
+  probe?: VideoProbe;
 }
 
 /**
@@ -206,7 +208,7 @@ export async function clipMotion(path: string, opts: ClipMotionOptions = {}): Pr
   if (!(fps > 0 && Number.isFinite(fps))) throw new RangeError(`sampleFps must be positive, got ${fps}`);
   if (!(Number.isInteger(chunk) && chunk >= 2))
     throw new RangeError(`chunkSamples must be an integer ≥ 2, got ${chunk}`);
-  const probe = await probeVideo(path, { signal: opts.signal, ffprobePath: opts.ffprobePath });
+  const probe = opts.probe ?? (await probeVideo(path, { signal: opts.signal, ffprobePath: opts.ffprobePath }));
   if (!probe.hasVideo) throw new VideoInputError('no-video', path, `${path} has no video stream`);
   const size = analysisSize(probe.width, probe.height, opts.shortSide);
   const duration = Math.min(opts.duration ?? Number.POSITIVE_INFINITY, Math.max(0, probe.duration - start));

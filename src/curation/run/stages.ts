@@ -5,6 +5,7 @@
  * it — so the store stays one file and a retried job only overwrites its own rows (results are keyed by clip id).
  */
 import { VideoInputError } from '../../video/errors.ts';
+import { probeVideo, type VideoProbe } from '../../video/probe.ts';
 import { releaseCaptioners } from '../caption/captioner.ts';
 import { loadOnnxCaptioner } from '../caption/onnx-captioner.ts';
 import { AestheticHead } from '../clip/aesthetic-head.ts';
@@ -181,6 +182,12 @@ export async function scoreClip(
   models: ClipModels,
   opts: { skip?: ReadonlySet<string>; signal?: AbortSignal } = {},
 ): Promise<ClipScoreResult> {
+  // one probe of the file for every stage of this clip (each stage's own error handling still applies)
+  let probed: Promise<VideoProbe> | undefined;
+  const probeOnce = () => {
+    probed ??= probeVideo(clip.path, { signal: opts.signal });
+    return probed;
+  };
   const stages: ClipStageResult[] = [];
   if (!opts.skip?.has('motion')) {
     try {
@@ -188,6 +195,7 @@ export async function scoreClip(
         start: clip.startTime,
         duration: clip.endTime - clip.startTime,
         signal: opts.signal,
+        probe: await probeOnce(),
       });
       stages.push({
         stage: 'motion',
@@ -209,6 +217,7 @@ export async function scoreClip(
           start: clip.startTime,
           end: clip.endTime,
           signal: opts.signal,
+          probe: await probeOnce(),
         });
         stages.push({
           stage: 'text',

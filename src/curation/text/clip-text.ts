@@ -6,7 +6,7 @@
  */
 import { VideoInputError } from '../../video/errors.ts';
 import { streamFrames } from '../../video/frame-stream.ts';
-import { probeVideo } from '../../video/probe.ts';
+import { probeVideo, type VideoProbe } from '../../video/probe.ts';
 import { type TextDetector, textAnalysisSize } from './text-detector.ts';
 
 export interface ClipText {
@@ -23,6 +23,8 @@ export interface ClipTextOptions {
   signal?: AbortSignal;
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** The file's probe when the caller has it (a clip's stages share one). */
+  probe?: VideoProbe;
 }
 
 /** Times (seconds) of the first, middle and last frame of [start, end) at `fps`. */
@@ -36,7 +38,7 @@ export async function clipTextArea(
   detector: TextDetector,
   opts: ClipTextOptions = {},
 ): Promise<ClipText> {
-  const probe = await probeVideo(path, { signal: opts.signal, ffprobePath: opts.ffprobePath });
+  const probe = opts.probe ?? (await probeVideo(path, { signal: opts.signal, ffprobePath: opts.ffprobePath }));
   if (!probe.hasVideo) throw new VideoInputError('no-video', path, `${path} has no video stream`);
   const size = textAnalysisSize(probe.width, probe.height, opts.maxSide);
   const times = sampleTimes(opts.start ?? 0, opts.end ?? probe.duration, probe.fps);
