@@ -76,7 +76,7 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
   function startStage(name: string): StageState {
     endStage();
     const t = now();
-    const s: StageState = { name: clean(name), start: t, base: t, baseStep: 0, step: 0, total: 0 };
+    const s: StageState = { name: clean(name), start: t, base: t, baseStep: 0, step: 0, total: 0, seen: false };
     current = s;
     if (tty) draw(`${s.name} …`);
     else stream.write(`${s.name}: started\n`);
@@ -93,7 +93,12 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
       if (i <= 0 || i < s.step) {
         s.base = t;
         s.baseStep = Math.max(i, 0);
+      } else if (!s.seen) {
+        // The first step of a stage may be step 433 of a resumed run: the rate counts the one step done since the
+        // stage started, not the 432 done by an earlier process.
+        s.baseStep = i - 1;
       }
+      s.seen = true;
       s.step = i;
       s.total = n;
       const line = `${s.name}: step ${i}/${n}${rateText(s, t)}`;
@@ -125,6 +130,8 @@ interface StageState {
   baseStep: number;
   step: number;
   total: number;
+  /** Whether a step has been reported in this stage. */
+  seen: boolean;
 }
 
 /** `, 1.23 it/s, ETA 0:16` (or `s/it` below one step a second); empty before the first step. */

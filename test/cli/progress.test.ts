@@ -89,3 +89,17 @@ test('durations read as m:ss or h:mm:ss', () => {
   assert.equal(formatDuration(754), '12:34');
   assert.equal(formatDuration(3723), '1:02:03');
 });
+
+test('a resumed run: the rate counts only the steps done since the stage started', () => {
+  const h = harness(false);
+  const p = createProgress({ stream: h.stream, now: h.now });
+  p.stage('training');
+  for (let i = 433; i <= 435; i++) {
+    h.advance(2000);
+    p.step(i, 1500);
+  }
+  const lines = h.output().trimEnd().split('\n');
+  // 3 steps in 6 s = 2.00 s/it; 1065 steps left ≈ 35:30 — not 433 steps in 2 s (216 it/s, ETA 0:05)
+  assert.equal(lines[1], 'training: step 433/1500, 2.00 s/it, ETA 35:34');
+  assert.equal(lines[3], 'training: step 435/1500, 2.00 s/it, ETA 35:30');
+});
