@@ -10,11 +10,14 @@ import { usageError } from './errors.ts';
 export const GENERATE_USAGE = `usage: svd generate --image PATH [--image PATH …] [options]
 
 model:
-  --checkpoint PATH       sgm .safetensors file or diffusers folder (required until a default model ships)
-  --preset NAME           svd | svd-xt | svd-xt-1.1 | svd-image-decoder | svd-xt-image-decoder | svd-mini (default svd-xt)
+  --checkpoint PATH       sgm .safetensors file or diffusers folder (default: svd-mini, the model in models/svd-mini/)
+  --preset NAME           svd | svd-xt | svd-xt-1.1 | svd-image-decoder | svd-xt-image-decoder | svd-mini (default with
+                          --checkpoint: svd-xt)
   --config JSON           model config in the reference structure ({ engine_config, clip_arch }) for other sizes
   --lora FILE[:SCALE]     a LoRA (kohya-named .safetensors, e.g. from svd lora / a LoRA training run) merged into the
-                          UNet's weights at SCALE (default 1); repeatable: the LoRAs' updates add
+                          UNet's weights at SCALE (default 1); repeatable: the LoRAs' updates add. With the default
+                          model, a camera motion by name: pan-left | pan-right | pan-up | pan-down | zoom-in |
+                          zoom-out | static (e.g. --lora zoom-in:0.8)
 videos:
   --seed N|N,N,…|random   one video per seed (default 23); random draws one and records it in the sidecar
   --num-videos N          N videos per image, seeds s, s+1, … from the (first) seed

@@ -15,9 +15,9 @@ import { CliError } from './errors.ts';
 import { describeIssueForCli, GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
 import { createProgress } from './progress.ts';
 
-const NO_MODEL = `no model ships with svd-ts yet, so --checkpoint is required: pass the released SVD-XT
-weights (svd_xt.safetensors from Stability AI's stable-video-diffusion-img2vid-xt release, or its diffusers folder),
-e.g. svd generate --image in.png --checkpoint svd_xt.safetensors`.replace(/\n/g, ' ');
+const NO_MODEL = `required: svd-mini's weights (models/svd-mini/svd-mini.safetensors) are not in this checkout, so pass a
+checkpoint, e.g. the released SVD-XT weights (svd_xt.safetensors from Stability AI's stable-video-diffusion-img2vid-xt
+release, or its diffusers folder): svd generate --image in.png --checkpoint svd_xt.safetensors`.replace(/\n/g, ' ');
 
 export async function generateCommand(argv: readonly string[]): Promise<number> {
   return runJobCommand(argv, {

@@ -82,7 +82,7 @@ export function parseOrbitRequest(
     rest.config === undefined || rest.config === null ? (rest.preset ?? DEFAULT_ORBIT_PRESET) : rest.preset;
   let request: GenerateRequest | undefined;
   try {
-    request = parseGenerateRequest({ ...rest, preset, out: rest.out ?? DEFAULT_ORBIT_OUT }, options);
+    request = parseGenerateRequest({ ...rest, preset, out: rest.out ?? DEFAULT_ORBIT_OUT }, { ...options, shipped: null });
   } catch (e) {
     if (!(e instanceof GenerateRequestError)) throw e;
     issues.push(...e.issues);

@@ -4,10 +4,12 @@
  * throws a `GenerateRequestError` listing each problem with the field's name, the value given and what was expected.
  * Values that depend on the model (frames, steps, cfg, …) stay overrides here; `resolveParams` fills in the model's.
  */
+import { resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { GUIDER_KINDS, type GuiderKind, SAMPLER_KINDS, type SamplerKind } from '../diffusion/config.ts';
 import type { SamplingDefaults } from '../models/description.ts';
 import { type LoraSpec, parseLoraSpec } from '../models/lora/spec.ts';
+import { findShippedModel, SHIPPED_MODEL_DIR, type ShippedModel, shippedLoraName } from '../models/shipped.ts';
 import type { Provider } from '../runtime/protocol.ts';
 import { defaultParams, type GenerateParams } from './params.ts';
 
@@ -282,10 +284,63 @@ function readSize(r: Reader): GenerateRequest['size'] {
   return { width, height };
 }
 
+export interface ParseRequestOptions {
+  /** The message when no checkpoint is given and no model ships. */
+  noModelHint?: string;
+  /** The model used without `checkpoint` (default: the repository's svd-mini when present; null: none). */
+  shipped?: ShippedModel | null;
+}
+
+/**
+ * The model of a request: the given checkpoint with its preset or config; without a checkpoint, the shipped model
+ * (svd-mini) unless another preset or a config was asked for, which need their own weights.
+ */
+function chooseModel(
+  r: Reader,
+  given: { checkpoint?: string; preset?: string; config?: string },
+  shipped: ShippedModel | undefined,
+  noModelHint: string | undefined,
+): GenerateRequest['model'] {
+  const { checkpoint, preset, config } = given;
+  if (checkpoint !== undefined) {
+    return { checkpoint, preset: config === undefined ? (preset ?? 'svd-xt') : undefined, config };
+  }
+  if (r.issues.length === 0) {
+    if (!shipped) {
+      r.issue('checkpoint', undefined, noModelHint ?? 'required: a checkpoint (.safetensors file or diffusers folder)');
+    } else if (config !== undefined) {
+      r.issue('checkpoint', undefined, 'required with --config: the weights of that model');
+    } else if (preset !== undefined && preset !== shipped.preset) {
+      r.issue('checkpoint', undefined, `required with --preset ${preset}: its weights do not ship with svd-ts`);
+    }
+  }
+  return { checkpoint: shipped?.checkpoint ?? '', preset: shipped?.preset ?? 'svd-xt', config: undefined };
+}
+
+/** `--lora zoom-in`: a camera-motion name becomes the shipped LoRA file, when the model is the shipped one. */
+function resolveNamedLoras(
+  r: Reader,
+  loras: readonly LoraSpec[],
+  checkpoint: string,
+  shipped: ShippedModel | undefined,
+): LoraSpec[] {
+  return loras.map((spec) => {
+    const name = shippedLoraName(spec.path);
+    if (name === undefined) return spec;
+    const file = shipped?.loras.get(name);
+    if (shipped === undefined || resolve(checkpoint) !== resolve(shipped.checkpoint)) {
+      r.issue('lora', spec.path, `a LoRA file: the camera LoRA "${name}" ships for svd-mini, the default model only`);
+    } else if (file === undefined) {
+      r.issue('lora', spec.path, `a LoRA file: the camera LoRA "${name}" is missing from ${SHIPPED_MODEL_DIR}loras/`);
+    }
+    return file === undefined ? spec : { path: file, scale: spec.scale };
+  });
+}
+
 /** Validates a request; throws a GenerateRequestError with every issue found. */
 export function parseGenerateRequest(
   input: GenerateRequestInput,
-  options: { noModelHint?: string } = {},
+  options: ParseRequestOptions = {},
 ): GenerateRequest {
   const r = new Reader(input);
   const images = readImages(r);
@@ -334,18 +389,14 @@ export function parseGenerateRequest(
   const out = r.path('out') ?? 'out.mp4';
   const provider = r.oneOf<Provider>('provider', ['cpu', 'webgpu', 'cuda']) ?? 'cpu';
   const threads = r.int('threads', 1, 1024);
-  if (checkpoint === undefined && r.issues.length === 0) {
-    r.issue(
-      'checkpoint',
-      undefined,
-      options.noModelHint ?? 'required: a checkpoint (.safetensors file or diffusers folder)',
-    );
-  }
+  const shipped = options.shipped === undefined ? findShippedModel() : (options.shipped ?? undefined);
+  const model = chooseModel(r, { checkpoint, preset, config }, shipped, options.noModelHint);
+  const namedLoras = resolveNamedLoras(r, loras, model.checkpoint, shipped);
   if (r.issues.length > 0) throw new GenerateRequestError(r.issues);
   return {
     images,
-    model: { checkpoint: checkpoint!, preset: config === undefined ? (preset ?? 'svd-xt') : undefined, config },
-    loras,
+    model,
+    loras: namedLoras,
     seeds,
     seedsDrawn: drawn,
     overrides,

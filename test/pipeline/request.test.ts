@@ -7,15 +7,16 @@ import {
   describeIssue,
   GenerateRequestError,
   type GenerateRequestInput,
+  type ParseRequestOptions,
   parseGenerateRequest,
   resolveParams,
 } from '../../src/pipeline/request.ts';
 
 const OK: GenerateRequestInput = { image: 'in.png', checkpoint: 'model.safetensors' };
 
-function issues(input: GenerateRequestInput) {
+function issues(input: GenerateRequestInput, options: ParseRequestOptions = {}) {
   try {
-    parseGenerateRequest({ ...OK, ...input });
+    parseGenerateRequest({ ...OK, ...input }, options);
   } catch (e) {
     assert.ok(e instanceof GenerateRequestError, String(e));
     return e.issues.map((i) => ({ field: i.field, value: i.value, expected: i.expected }));
@@ -58,7 +59,7 @@ describe('parseGenerateRequest', () => {
       issues({ image: undefined }).map((i) => i.field),
       ['image'],
     );
-    const e = issues({ checkpoint: undefined });
+    const e = issues({ checkpoint: undefined }, { shipped: null });
     assert.equal(e[0].field, 'checkpoint');
     assert.match(e[0].expected, /checkpoint/);
   });
