@@ -4,7 +4,7 @@
  * fused update kernel rewrites the state in place and the gradients are freed. Checkpoints save and restore
  * everything — state tensors, step counter, hyper-parameters — exactly.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { gradName } from '../graph/autodiff/index.ts';
 import type { Graph } from '../graph/ir.ts';
 import type { Engine, Feed, ResidentTensor } from '../runtime/engine.ts';
@@ -218,8 +218,14 @@ export class Trainer {
       trainable: spec.trainable,
       state: this.compiled.state,
     };
-    await writeFile(`${path}.json.tmp-${process.pid}`, `${JSON.stringify(meta, null, 2)}\n`);
-    await rename(`${path}.json.tmp-${process.pid}`, `${path}.json`);
+    const tmp = `${path}.json.tmp-${process.pid}`;
+    try {
+      await writeFile(tmp, `${JSON.stringify(meta, null, 2)}\n`);
+      await rename(tmp, `${path}.json`);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw e;
+    }
   }
 
   /** Resumes from `save(path)`: same state tensors, same step; the step graph must be built from the same spec. */

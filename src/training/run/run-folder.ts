@@ -22,11 +22,21 @@ export interface CheckpointRecord {
   time: string;
 }
 
+/** The system error code behind `err`: its own, or that of an error it wraps (a safetensors write error). */
+function errnoCode(err: unknown): string | undefined {
+  for (let e = err as NodeJS.ErrnoException | undefined, depth = 0; e && depth < 8; depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+    e = e.cause as NodeJS.ErrnoException | undefined;
+  }
+  return undefined;
+}
+
 function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOSPC') return 'no space left on the device';
-  if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return 'not writable';
-  return e?.message ?? String(err);
+  const code = errnoCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'no space left on the device';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'not writable';
+  const message = (err as Error)?.message ?? String(err);
+  return message.split('\n')[0];
 }
 
 export class RunFolder {
@@ -130,6 +140,19 @@ export class RunFolder {
   /** The trainer state base name of step `n`. */
   stateName(step: number): string {
     return `ckpt/step-${String(step).padStart(7, '0')}`;
+  }
+
+  /**
+   * Removes the files of a checkpoint that did not complete (`state` and its temporary names), so that a failed
+   * write leaves nothing half-written; never the checkpoint `latest.json` names.
+   */
+  async discard(state: string): Promise<void> {
+    if ((await this.latest().catch(() => undefined))?.state === state) return;
+    for (const ext of ['.safetensors', '.json']) {
+      for (const name of [`${state}${ext}`, `${state}${ext}.tmp-${process.pid}`]) {
+        await rm(this.path(name), { recursive: true, force: true }).catch(() => {});
+      }
+    }
   }
 
   async latest(): Promise<CheckpointRecord | undefined> {

@@ -319,15 +319,20 @@ async function train(
   const checkpoint = async () => {
     await provider.flush?.();
     const state = run.stateName(trainer.step);
-    await run.guard(run.path(state), () => trainer.save(run.path(state)));
-    await run.setLatest({
-      step: trainer.step,
-      state,
-      data: provider.position(),
-      samplesConsumed,
-      time: new Date().toISOString(),
-    });
-    await run.retain(config.checkpoint.keep);
+    try {
+      await run.guard(run.path(state), () => trainer.save(run.path(state)));
+      await run.setLatest({
+        step: trainer.step,
+        state,
+        data: provider.position(),
+        samplesConsumed,
+        time: new Date().toISOString(),
+      });
+    } catch (e) {
+      await run.discard(state); // a full disk or an unwritable folder: no half-written checkpoint stays behind
+      throw e;
+    }
+    await run.guard(run.path('ckpt'), () => run.retain(config.checkpoint.keep));
     emit({ type: 'checkpoint', step: trainer.step, path: run.path(state) });
   };
 
