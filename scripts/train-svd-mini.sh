@@ -4,7 +4,8 @@
 # trains each stage from the configs in models/svd-mini/train/. Every step is resumable: run it again after an
 # interruption and it continues where it stopped (finished steps are skipped, a stopped training run resumes from its
 # last checkpoint). Data goes to data/svd-mini/, runs to runs/svd-mini/ (neither is committed).
-# Usage: bash scripts/train-svd-mini.sh [STAGE...]   (default: every stage in order)
+# Usage: bash scripts/train-svd-mini.sh [STEP...]   (default: every step in order: autoencoder image video finetune i2v
+# loras export)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -35,10 +36,31 @@ stage() { # name
   if [[ -f "$run/config.json" ]]; then log "$name: resuming"; svd train --resume "$run"
   else log "$name: training"; svd train --config "models/svd-mini/train/$name.json" --run "$run"; fi
 }
+# 4. the camera-motion LoRAs (arXiv 2311.15127 Sec. 4.3): one per camera-motion class of the curated corpus (the
+#    flow-based class `svd curate` assigned, not the footage's ground truth), on the i2v model
+cameras=(pan-left pan-right pan-up pan-down zoom-in zoom-out static)
+loras() {
+  local cam run manifest
+  for cam in "${cameras[@]}"; do
+    run="$runs/lora-$cam" manifest="$data/manifest-$cam.jsonl"
+    if [[ -f "$run/lora.safetensors" ]]; then log "lora $cam: done"; continue; fi
+    if [[ ! -f "$manifest" ]]; then
+      svd curate filter --db "$data/corpus.db" --max-text 0.1 --label "camera_motion=$cam" --out "$manifest"
+    fi
+    if [[ -f "$run/config.json" ]]; then log "lora $cam: resuming"; svd train --resume "$run"
+    else log "lora $cam: training"; svd train --config models/svd-mini/train/lora.json --manifest "$manifest" --run "$run"; fi
+  done
+}
+
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder image video finetune i2v)
+[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder image video finetune i2v loras export)
 for s in "${stages[@]}"; do
-  stage "$s"
+  case "$s" in
+    loras) loras ;;
+    # 5. the files that ship: fp16 model and LoRAs in models/svd-mini/
+    export) node --import tsx scripts/svd-mini/export.ts "$runs" models/svd-mini ;;
+    *) stage "$s" ;;
+  esac
   if [[ "$s" == autoencoder && ! -f "$runs/autoencoder/model-shared.safetensors" ]]; then
     # the conditioning-frame encoder = the trained first-stage encoder (as in the released checkpoints)
     node --import tsx scripts/svd-mini/share-encoder.ts "$runs/autoencoder/model.safetensors" "$runs/autoencoder/model-shared.safetensors"

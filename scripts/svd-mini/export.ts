@@ -1,0 +1,46 @@
+/**
+ * The last step of the svd-mini recipe (issue 11): the trained weights become the files that ship in
+ * models/svd-mini/ — the image-to-video model and each camera-motion LoRA, cast to float16 (round to nearest even;
+ * the engine widens them to float32 as it loads), with the recipe in each file's metadata. Each file is written
+ * through a temporary file and a rename, so an interrupted export leaves the previous files whole. Usage:
+ *   node --import tsx scripts/svd-mini/export.ts RUNS_DIR OUT_DIR      (e.g. runs/svd-mini models/svd-mini)
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
+import { fromFloat32 } from '../../src/tensor/half.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
+
+const [runs, out] = process.argv.slice(2);
+if (!runs || !out) throw new Error('usage: export.ts RUNS_DIR OUT_DIR');
+
+/** IN's tensors as float16 (float32 ones; others as they are) → OUT, with IN's metadata and `extra`. */
+async function exportHalf(input: string, output: string, extra: Record<string, string>): Promise<number> {
+  const file = await SafetensorsFile.open(input);
+  const all = await file.readAll();
+  const metadata = { ...file.metadata, ...extra };
+  await file.close();
+  const half = new Map<string, HostTensor>();
+  for (const [k, t] of all) half.set(k, t.dtype === 'float32' ? fromFloat32(t, 'float16') : t);
+  await writeSafetensors(output, half, metadata); // through a temporary file and a rename
+  return (await stat(output)).size;
+}
+
+await mkdir(join(out, 'loras'), { recursive: true });
+const model = join(runs, 'i2v', 'model.safetensors');
+if (!existsSync(model)) throw new Error(`${model} does not exist: train the i2v stage first`);
+let total = await exportHalf(model, join(out, 'svd-mini.safetensors'), { preset: 'svd-mini', dtype: 'float16' });
+console.error(`export: ${join(out, 'svd-mini.safetensors')} (${(total / 1e6).toFixed(1)} MB)`);
+for (const name of CAMERA_LORA_NAMES) {
+  const lora = join(runs, `lora-${name}`, 'lora.safetensors');
+  if (!existsSync(lora)) {
+    console.error(`export: no ${lora}; LoRA "${name}" skipped`);
+    continue;
+  }
+  const bytes = await exportHalf(lora, join(out, 'loras', `${name}.safetensors`), { camera_motion: name });
+  total += bytes;
+  console.error(`export: LoRA ${name} (${(bytes / 1e3).toFixed(0)} kB)`);
+}
+console.error(`export: ${(total / 1e6).toFixed(1)} MB in all (the budget: 40 MB)`);
