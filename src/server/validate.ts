@@ -60,12 +60,19 @@ export function checkSubmission(
   }
   const multiple = requiredSizeMultiple(model.unet.channelMult.length);
   const [tw, th] = model.sampling.size;
+  // native: the image's size rounded down to the multiple, as the job does (src/video/preprocess.ts nativeSize)
   const size =
     request.size === 'native'
-      ? { width: image.width, height: image.height }
+      ? { width: image.width - (image.width % multiple), height: image.height - (image.height % multiple) }
       : (request.size ?? { width: tw, height: th });
   const sizeField = request.size === 'native' ? 'image' : 'size';
-  if (size.width * size.height > limits.maxPixels) {
+  if (size.width === 0 || size.height === 0) {
+    issues.push({
+      field: sizeField,
+      value: `${image.width}x${image.height}`,
+      expected: `an image at least ${multiple} pixels a side for size native`,
+    });
+  } else if (size.width * size.height > limits.maxPixels) {
     issues.push({
       field: sizeField,
       value: fields.size,

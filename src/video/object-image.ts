@@ -24,6 +24,7 @@ import {
   preprocessImage,
   resizeRgb,
   unusualSizeWarning,
+  upscaleWarning,
 } from './preprocess.ts';
 
 export interface ObjectImage extends PreprocessedImage {
@@ -141,13 +142,13 @@ export async function prepareObjectImage(
   };
   image = cropRgb(image, geometry.crop.left, geometry.crop.top, target);
   if (image.width !== target.width || image.height !== target.height) image = await resizeRgb(image, target);
-  const warning = unusualSizeWarning(image, opts.trainedSize);
+  const warnings = [upscaleWarning({ width, height }, target), unusualSizeWarning(image, opts.trainedSize)];
   return {
     image,
     original: { width, height },
     resized: geometry.resized,
     crop: geometry.crop,
-    warnings: warning ? [warning] : [],
+    warnings: warnings.filter((w): w is string => w !== undefined),
     background: 'transparent: object centred on white',
     object: box,
   };

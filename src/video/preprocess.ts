@@ -6,8 +6,9 @@
  * on floats; this port resamples the decoded 8-bit image with sharp's `lanczos3` (as `gradio_app.py::resize_image` uses
  * PIL LANCZOS), so pixels differ slightly from the demo while the geometry is identical.
  *
- * NOTE: `scripts/sampling/simple_video_sample.py` itself does not resize (it floors W, H to multiples of 64); `native`
- * mode keeps the decoded image as it is and only checks that its size is usable.
+ * NOTE: `scripts/sampling/simple_video_sample.py` itself does not resize to a target: it resizes W, H down to multiples
+ * of 64 when they are not; `native` mode does the same (with a warning) and otherwise keeps the decoded image as it
+ * is. An input much smaller than the output is upscaled with a warning.
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -41,11 +42,11 @@ export interface PreprocessOptions {
 }
 
 export interface PreprocessedImage {
-  /** The model input: RGB of the target size (`cover`) or of the decoded size (`native`). */
+  /** The model input: RGB of the target size (`cover`) or of the decoded size rounded down (`native`). */
   image: RgbImage;
   /** The decoded input size. */
   original: ImageSize;
-  /** The size after resizing, before cropping (equal to `original` in `native` mode). */
+  /** The size after resizing, before cropping (in `native` mode: `original` rounded down to the multiple). */
   resized: ImageSize;
   /** Top-left corner of the crop in the resized image. */
   crop: { left: number; top: number };
@@ -79,6 +80,39 @@ export function checkSizeDivisible(size: ImageSize, multiple: number, source = '
       `image size ${width}×${height} (W×H) is not a multiple of ${multiple} pixels on both sides, which the model needs; use e.g. ${fix}`,
     );
   }
+}
+
+/** Above this upscaling factor (output side over input side) the input counts as much smaller than the output. */
+export const MAX_QUIET_UPSCALE = 2;
+
+/** A warning when covering `target` upscales `source` more than {@link MAX_QUIET_UPSCALE}×; undefined otherwise. */
+export function upscaleWarning(source: ImageSize, target: ImageSize): string | undefined {
+  const s = Math.max(target.width / source.width, target.height / source.height);
+  if (s <= MAX_QUIET_UPSCALE) return undefined;
+  return (
+    `input image ${source.width}×${source.height} is much smaller than the ${target.width}×${target.height} output ` +
+    `(upscaled ${s < 10 ? s.toFixed(1) : Math.round(s)}×); expect a blurry video, or pass a smaller --size`
+  );
+}
+
+/**
+ * `native` mode's size: the image's own, each side rounded down to `multiple` as the reference script does
+ * (`simple_video_sample.py`: `image.resize((w - w % 64, h - h % 64))`); an image smaller than `multiple` on a side
+ * is an {@link ImageInputError}.
+ */
+export function nativeSize(original: ImageSize, multiple: number, source = '<image>'): ImageSize {
+  const size = {
+    width: original.width - (original.width % multiple),
+    height: original.height - (original.height % multiple),
+  };
+  if (size.width === 0 || size.height === 0) {
+    throw new ImageInputError(
+      'not-divisible',
+      source,
+      `image size ${original.width}×${original.height} (W×H) is smaller than the model's ${multiple}-pixel multiple on a side; use a larger image or --size`,
+    );
+  }
+  return size;
 }
 
 /** A warning when `size` is valid but not the size the model was trained at; undefined otherwise. */
@@ -134,15 +168,24 @@ export async function preprocessImage(
 
   let resized: ImageSize = original;
   let crop = { left: 0, top: 0 };
+  const warnings: string[] = [];
   if (mode === 'cover') {
     ({ resized, crop } = coverGeometry(original, target));
+    const small = upscaleWarning(original, target);
+    if (small) warnings.push(small);
     const scaled = await resizeRgb(image, resized);
     image = cropRgb(scaled, crop.left, crop.top, target);
   } else {
-    checkSizeDivisible(original, multiple, source);
+    resized = nativeSize(original, multiple, source);
+    if (resized.width !== original.width || resized.height !== original.height) {
+      warnings.push(
+        `image size ${original.width}×${original.height} is not a multiple of ${multiple}: resized to ` +
+          `${resized.width}×${resized.height} (rounded down, as the reference script does)`,
+      );
+      image = await resizeRgb(image, resized);
+    }
   }
 
-  const warnings: string[] = [];
   const warning = unusualSizeWarning(image, opts.trainedSize ?? SVD_FRAME_SIZE);
   if (warning) warnings.push(warning);
   return { image, original, resized, crop, warnings };

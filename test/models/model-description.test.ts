@@ -160,6 +160,38 @@ describe('reference JSON configs (golden sets)', () => {
     assert.equal(m.sampling.maxCfg, 2.5);
   });
 
+  test("a config's default size is the model's own: the preset's whose networks it describes, else the VAE's", () => {
+    const json = () => JSON.parse(readFileSync(`${TINY}config.json`, 'utf8'));
+    // The tiny golden config: its first stage's resolution, 64×64 (not the released models' 1024×576).
+    assert.deepEqual(modelFromReferenceConfig(json()).sampling.size, [64, 64]);
+    // Its own sampling.size wins.
+    assert.deepEqual(modelFromReferenceConfig({ ...json(), sampling: { size: [96, 64] } }).sampling.size, [96, 64]);
+    // A config with svd.yaml's UNet and first stage (ddconfig resolution 256) is the released model: 1024×576.
+    const svd = json();
+    const p = svd.engine_config.params;
+    Object.assign(p.network_config.params, {
+      model_channels: 320,
+      channel_mult: [1, 2, 4, 4],
+      attention_resolutions: [4, 2, 1],
+      num_res_blocks: 2,
+      num_head_channels: 64,
+      context_dim: 1024,
+      adm_in_channels: 768,
+    });
+    for (const part of ['encoder_config', 'decoder_config']) {
+      Object.assign(p.first_stage_config.params[part].params, {
+        ch: 128,
+        ch_mult: [1, 2, 4, 4],
+        num_res_blocks: 2,
+        resolution: 256,
+      });
+    }
+    assert.deepEqual(modelFromReferenceConfig(svd).sampling.size, [1024, 576]);
+    // One channel fewer in the first stage: another model, its VAE's 256×256.
+    p.first_stage_config.params.decoder_config.params.ch = 64;
+    assert.deepEqual(modelFromReferenceConfig(svd).sampling.size, [256, 256]);
+  });
+
   test('errors name the JSON path (and the file)', () => {
     const json = JSON.parse(readFileSync(`${TINY}config.json`, 'utf8'));
     delete json.engine_config.params.network_config.params.model_channels;

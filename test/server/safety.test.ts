@@ -40,10 +40,15 @@ test('bad values → 422 naming each field, with what was expected', async () =>
 });
 
 test("over the server's limits → 422: frames, steps, videos, output pixels, size multiple", async () => {
-  const r = await post(multipart({ frames: '9', steps: '11', seed: '1,2,3,4,5' }));
+  const r = await post(multipart({ frames: '9', steps: '11', seed: '1,2,3,4,5', size: '256x256' }));
   assert.equal(r.status, 422);
-  assert.deepEqual(fieldsOf(r.body).sort(), ['frames', 'seed', 'size', 'steps']); // size: the model's 1024×576
+  assert.deepEqual(fieldsOf(r.body).sort(), ['frames', 'seed', 'size', 'steps']); // size: 256×256 > 128×128 pixels
   assert.match(JSON.stringify(r.body.issues), /at most 8 frames/);
+  assert.match(JSON.stringify(r.body.issues), /at most 16384 pixels \(256×256 is more\)/);
+  // The model's own size (64×64 for the tiny config, not the released models' 1024×576) is within the limit.
+  const fits = await post(multipart({ frames: '9' }));
+  assert.equal(fits.status, 422);
+  assert.deepEqual(fieldsOf(fits.body), ['frames']);
   const odd = await post(multipart({ ...FAST, size: '72x64' }));
   assert.equal(odd.status, 422);
   assert.deepEqual(fieldsOf(odd.body), ['size']);

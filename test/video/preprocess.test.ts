@@ -15,6 +15,7 @@ import {
   requiredSizeMultiple,
   SVD_FRAME_SIZE,
   unusualSizeWarning,
+  upscaleWarning,
 } from '../../src/video/preprocess.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'svd-preprocess-'));
@@ -139,7 +140,7 @@ describe('preprocessImage', () => {
   });
 
   test('the released size gives no warning; native mode keeps the size', async () => {
-    const img = await png(128, 72, 3, () => [10, 20, 30]);
+    const img = await png(512, 288, 3, () => [10, 20, 30]);
     const cover = await preprocessImage(img);
     assert.equal(cover.image.width, 1024);
     assert.equal(cover.image.height, 576);
@@ -150,7 +151,32 @@ describe('preprocessImage', () => {
     assert.equal(native.image.width, 128);
     assert.equal(native.image.height, 64);
     assert.equal(native.warnings.length, 1);
-    await rejectsWith(preprocessImage(img, { mode: 'native' }), 'not-divisible', /128×72 .* multiple of 64/);
+  });
+
+  test('native mode rounds a size off the multiple down, with a warning; below the multiple it refuses', async () => {
+    const r = await preprocessImage(await png(130, 72, 3, () => [10, 20, 30]), { mode: 'native' });
+    assert.deepEqual([r.image.width, r.image.height], [128, 64]);
+    assert.deepEqual(r.resized, { width: 128, height: 64 });
+    assert.deepEqual(pixelAt(r.image.data, 128, 100, 50), [10, 20, 30]);
+    assert.match(r.warnings[0], /130×72 is not a multiple of 64: resized to 128×64 \(rounded down/);
+    assert.equal(r.warnings.length, 2); // and 128×64 is not the trained size
+    const exact = await preprocessImage(await png(128, 64, 3, () => [1, 2, 3]), { mode: 'native', multiple: 16 });
+    assert.ok(!exact.warnings.some((w) => /rounded down/.test(w)));
+    await rejectsWith(
+      preprocessImage(await png(100, 40, 3, () => [1, 2, 3]), { mode: 'native' }),
+      'not-divisible',
+      /100×40 .*smaller than the model's 64-pixel multiple/,
+    );
+  });
+
+  test('an input much smaller than the output warns that it is upscaled (over 2×)', async () => {
+    const size = { width: 64, height: 64 };
+    const tiny = await preprocessImage(await png(1, 1, 3, () => [9, 9, 9]), { target: size, trainedSize: size });
+    assert.deepEqual(tiny.warnings, [
+      'input image 1×1 is much smaller than the 64×64 output (upscaled 64×); expect a blurry video, or pass a smaller --size',
+    ]);
+    assert.equal(upscaleWarning({ width: 512, height: 288 }, { width: 1024, height: 576 }), undefined);
+    assert.match(upscaleWarning({ width: 400, height: 300 }, { width: 1024, height: 576 }) ?? '', /upscaled 2\.6×/);
   });
 
   test('errors: missing file, directory, not an image, empty file, too large', async () => {

@@ -9,8 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ClipVisionConfig, clipVisionConfigFromArch, type OpenClipArch, VIT_H_14 } from '../clip/config.ts';
+import { declareModelParams, FIRST_STAGE_PREFIX } from '../declare-params.ts';
 import { type FirstStageSpec, isMultiViewModel, type SamplingDefaults, type SvdModel } from '../description.ts';
-import { SV3D_SAMPLING, SVD_SAMPLING } from '../presets.ts';
+import { PRESETS, SV3D_SAMPLING, SVD_SAMPLING } from '../presets.ts';
+import { UNET_PREFIX } from '../svd-network.ts';
 import { videoUNetConfigFromSgm } from '../unet/config.ts';
 import { type AutoencoderConfig, autoencoderKLFromSgm, ddconfigFromSgm } from '../vae/config.ts';
 import { embeddersFromSgm } from './conditioner.ts';
@@ -59,19 +61,49 @@ function firstStageFromSgm(cfg: Json | undefined): FirstStageSpec {
   }
 }
 
+/** The keys and shapes of the UNet's and the first stage's weights, one string: equal for the same networks. */
+function networkShapes(model: SvdModel): string {
+  return [...declareModelParams(model).shapes]
+    .filter(([k]) => k.startsWith(`${UNET_PREFIX}.`) || k.startsWith(`${FIRST_STAGE_PREFIX}.`))
+    .map(([k, shape]) => `${k}:${shape.join('x')}`)
+    .join('\n');
+}
+
+/**
+ * The default output size of a config that gives no `sampling.size`: that of the preset whose UNet and first stage
+ * it describes, weight for weight (a released model's config: 1024×576, or 576×576 for SV3D), else the first
+ * stage's nominal `resolution`, square (64×64 for the tiny golden model) — never the released models' 1024×576 for
+ * a model of another size.
+ */
+function defaultSize(model: SvdModel): readonly [number, number] {
+  const shapes = networkShapes(model);
+  const preset = Object.values(PRESETS).find(
+    (p) =>
+      p.unet.modelChannels === model.unet.modelChannels &&
+      p.unet.channelMult.join() === model.unet.channelMult.join() &&
+      networkShapes(p) === shapes,
+  );
+  if (preset) return preset.sampling.size;
+  const fs = model.firstStage;
+  const ddconfig = fs.kind === 'autoencoder-kl' ? fs.kl.ddconfig : (fs.encoder ?? fs.decoder);
+  return [ddconfig.resolution, ddconfig.resolution];
+}
+
 /**
  * The sampling defaults a config implies: its sampler config's guider and schedule, else the svd preset's (the sv3d
- * presets' for a multi-view conditioner: 21 views at 576×576, 50 steps, cond_aug 1e-5, as the script forces).
+ * presets' for a multi-view conditioner: 21 views at 576×576, 50 steps, cond_aug 1e-5, as the script forces); the
+ * size from the model (`defaultSize`); then the config's own `sampling` object.
  */
 function samplingFromSgm(
   samplerConfig: Json | undefined,
   overrides: Json | undefined,
-  base: SamplingDefaults = SVD_SAMPLING,
+  base: SamplingDefaults,
+  size: readonly [number, number],
 ): SamplingDefaults {
   const p = samplerConfig?.params ?? {};
   const guider = p.guider_config;
   const disc = p.discretization_config?.params ?? {};
-  const sampling: Record<string, unknown> = { ...base };
+  const sampling: Record<string, unknown> = { ...base, size };
   if (Number.isInteger(p.num_steps)) sampling.numSteps = p.num_steps;
   if (guider?.params) {
     const g = guider.params;
@@ -135,7 +167,8 @@ export function modelFromReferenceConfig(json: unknown, name = 'custom'): SvdMod
   if (typeof scaleFactor !== 'number' || !(scaleFactor > 0)) {
     throw new ModelConfigError('engine_config.params.scale_factor must be a positive number');
   }
-  return {
+  const base = isMultiViewModel({ embedders }) ? SV3D_SAMPLING : SVD_SAMPLING;
+  const model: SvdModel = {
     name,
     description: `model config ${name}`,
     unet: at('engine_config.params.network_config.params', () => videoUNetConfigFromSgm(network.params ?? {})),
@@ -143,12 +176,10 @@ export function modelFromReferenceConfig(json: unknown, name = 'custom'): SvdMod
     embedders,
     clip: clipFrom(json, clipModel?.params?.open_clip_embedding_config?.params?.arch),
     scaleFactor,
-    sampling: samplingFromSgm(
-      params.sampler_config,
-      json.sampling,
-      isMultiViewModel({ embedders }) ? SV3D_SAMPLING : SVD_SAMPLING,
-    ),
+    sampling: base,
   };
+  const size = json.sampling?.size === undefined ? defaultSize(model) : base.size;
+  return { ...model, sampling: samplingFromSgm(params.sampler_config, json.sampling, base, size) };
 }
 
 /** Reads a config file (or inline JSON starting with `{`) into the typed model; errors name the file. */
