@@ -1,18 +1,21 @@
 /**
- * `svd serve`: the HTTP API, its job queue and the web page (src/server/). Runs until SIGINT / SIGTERM; then the
+ * `svd serve`: the HTTP API, its job queue and the web page (src/server/). Serves `--checkpoint`, or without it the
+ * shipped svd-mini with its camera-motion LoRAs (src/server/served-model.ts). Runs until SIGINT / SIGTERM; then the
  * running job stops between engine calls and is queued again at the next start (jobs live in `--data`).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type ServerLimits } from '../server/limits.ts';
+import { ServedModelError, servedModel } from '../server/served-model.ts';
 import { isLoopback, startServer } from '../server/server.ts';
 import { CliError, usageError } from './errors.ts';
 
-export const SERVE_USAGE = `usage: svd serve --checkpoint PATH [--config JSON | --preset NAME] [options]
+export const SERVE_USAGE = `usage: svd serve [--checkpoint PATH [--config JSON | --preset NAME]] [options]
 
   --port N             listen port (default 8080; 0 = any free port)
   --host ADDR          listen address (default 127.0.0.1: loopback only; another address needs --api-key)
-  --checkpoint PATH    the model every job runs (sgm .safetensors file or diffusers folder)
+  --checkpoint PATH    the model every job runs (sgm .safetensors file or diffusers folder); default: the shipped
+                       svd-mini (models/svd-mini/, when present), whose camera-motion LoRAs requests name (lora)
   --config JSON | --preset NAME   its structure (default preset svd-xt)
   --data DIR           jobs (SQLite), uploads and videos (default ./svd-data); jobs survive a restart
   --api-key KEY        require Authorization: Bearer KEY on every route but /healthz (or env SVD_API_KEY)
@@ -76,9 +79,16 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   try {
     const str = (k: string) => values[k] as string | undefined;
     const checkpoint = str('checkpoint');
-    if (!checkpoint) throw usageError('svd serve: --checkpoint is required (the model every job runs)');
-    if (!existsSync(checkpoint)) throw usageError(`svd serve: --checkpoint ${checkpoint}: no such file or folder`);
-    if (str('config') && str('preset')) throw usageError('svd serve: either --config or --preset, not both');
+    if (checkpoint !== undefined && !existsSync(checkpoint)) {
+      throw usageError(`svd serve: --checkpoint ${checkpoint}: no such file or folder`);
+    }
+    let served: ReturnType<typeof servedModel>;
+    try {
+      served = servedModel({ checkpoint, config: str('config'), preset: str('preset') });
+    } catch (e) {
+      if (e instanceof ServedModelError) throw usageError(`svd serve: ${e.message}`);
+      throw e;
+    }
     const host = str('host') ?? '127.0.0.1';
     const apiKey = str('api-key') ?? process.env.SVD_API_KEY ?? undefined;
     if (!isLoopback(host) && !apiKey) {
@@ -95,7 +105,8 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     const mb = str('max-body-mb');
     if (mb !== undefined) limits.maxBodyBytes = positiveInt('max-body-mb', mb) * 2 ** 20;
     const server = await startServer({
-      model: { checkpoint, config: str('config'), preset: str('config') ? undefined : (str('preset') ?? 'svd-xt') },
+      model: served.choice,
+      loras: served.loras,
       dataDir: str('data') ?? 'svd-data',
       host,
       port: str('port') !== undefined ? positiveInt('port', str('port')!, 0) : 8080,
@@ -107,7 +118,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       queueName: str('queue'),
     });
     console.log(
-      `svd serve: listening on ${server.url} (${server.jobs.queue.kind} queue, data in ${server.jobs.opts.dataDir}${apiKey ? ', API key required' : ''})`,
+      `svd serve: listening on ${server.url} (${server.jobs.opts.model.name}${served.loras.size > 0 ? ` with camera LoRAs ${[...served.loras.keys()].join(', ')}` : ''}, ${server.jobs.queue.kind} queue, data in ${server.jobs.opts.dataDir}${apiKey ? ', API key required' : ''})`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

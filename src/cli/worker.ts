@@ -1,18 +1,20 @@
 /**
- * `svd worker --redis URL --checkpoint PATH [--config JSON | --preset NAME]`: runs the generation jobs of an
+ * `svd worker --redis URL [--checkpoint PATH [--config JSON | --preset NAME]]`: runs the generation jobs of an
  * `svd serve --redis URL` server, on any machine that reaches the Redis server (no shared disk: the image comes in
  * the job, the video goes back in its result). It must load the same model as the server (the server validates
- * requests against its own config). Runs until SIGINT / SIGTERM, then lets its running job finish.
+ * requests against its own config); without --checkpoint, the shipped svd-mini and its camera-motion LoRAs. Runs until
+ * SIGINT / SIGTERM, then lets its running job finish.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runGenerateWorker } from '../server/redis-worker.ts';
+import { ServedModelError, servedModel } from '../server/served-model.ts';
 import { CliError, usageError } from './errors.ts';
 
-export const WORKER_USAGE = `usage: svd worker --redis URL --checkpoint PATH [--config JSON | --preset NAME] [options]
+export const WORKER_USAGE = `usage: svd worker --redis URL [--checkpoint PATH [--config JSON | --preset NAME]] [options]
 
   --redis URL          the Redis of the svd serve --redis server (redis://HOST:PORT)
-  --checkpoint PATH    the model (the same as the server's)
+  --checkpoint PATH    the model (the same as the server's; default: the shipped svd-mini, when present)
   --config JSON | --preset NAME
   --queue NAME         queue name (default svd-generate; the server's --queue)
   --provider cpu|webgpu|cuda  --threads N
@@ -58,9 +60,16 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     const redis = str('redis');
     const checkpoint = str('checkpoint');
     if (!redis) throw usageError('svd worker: --redis URL is required');
-    if (!checkpoint) throw usageError('svd worker: --checkpoint is required (the model the server serves)');
-    if (!existsSync(checkpoint)) throw usageError(`svd worker: --checkpoint ${checkpoint}: no such file or folder`);
-    if (str('config') && str('preset')) throw usageError('svd worker: either --config or --preset, not both');
+    if (checkpoint !== undefined && !existsSync(checkpoint)) {
+      throw usageError(`svd worker: --checkpoint ${checkpoint}: no such file or folder`);
+    }
+    let served: ReturnType<typeof servedModel>;
+    try {
+      served = servedModel({ checkpoint, config: str('config'), preset: str('preset') });
+    } catch (e) {
+      if (e instanceof ServedModelError) throw usageError(`svd worker: ${e.message}`);
+      throw e;
+    }
     const seconds = (flag: string) => {
       const v = str(flag);
       if (v === undefined) return undefined;
@@ -76,7 +85,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     const quiet = values.quiet === true;
     await runGenerateWorker({
       redisUrl: redis,
-      model: { checkpoint, config: str('config'), preset: str('config') ? undefined : (str('preset') ?? 'svd-xt') },
+      model: served.choice,
+      loras: served.loras,
       queue: str('queue'),
       provider: provider as 'cpu' | 'webgpu' | 'cuda',
       threads: threads !== undefined ? Number(threads) : undefined,

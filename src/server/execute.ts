@@ -1,14 +1,15 @@
 /**
  * Runs one stored job with the pipeline's `runGenerateJob`: the stored fields plus the executing process's model
- * (checkpoint, config or preset, provider, threads), the image from its bytes, the output under `outDir` named by the
- * job's id. Used by the in-process queue and by `svd worker` alike; progress is reported as plain JSON messages (a
+ * (checkpoint, config or preset, provider, threads, and its camera-motion LoRA files for the names the job asks for),
+ * the image from its bytes, the output under `outDir` named by the job's id. Used by the in-process queue and by `svd worker` alike; progress is reported as plain JSON messages (a
  * step's preview as a PNG data URL), so a BullMQ worker can pass them on unchanged.
  */
 import { basename, join } from 'node:path';
 import { runGenerateJob } from '../pipeline/generate-job.ts';
-import { type ModelChoice, parseGenerateRequest } from '../pipeline/request.ts';
+import { GenerateRequestError, type ModelChoice, parseGenerateRequest } from '../pipeline/request.ts';
 import type { Engine } from '../runtime/engine.ts';
 import type { Provider } from '../runtime/protocol.ts';
+import { cameraLoraFiles, readCameraLoras } from './camera-loras.ts';
 import { encodePngRgb } from './png.ts';
 
 export type ProgressMessage =
@@ -36,6 +37,8 @@ export interface ExecutedJob {
 
 export interface ExecuteOptions {
   readonly model: ModelChoice;
+  /** The model's camera-motion LoRAs, name → file (./served-model.ts); none by default. */
+  readonly loras?: ReadonlyMap<string, string>;
   readonly provider?: Provider;
   readonly threads?: number;
   readonly engine?: Engine;
@@ -51,16 +54,29 @@ export interface JobInput {
 
 export async function executeJob(job: JobInput, outDir: string, opts: ExecuteOptions): Promise<ExecutedJob> {
   const emit = opts.onProgress ?? (() => {});
-  const request = parseGenerateRequest({
-    ...job.fields,
-    image: job.image,
-    checkpoint: opts.model.checkpoint,
-    preset: opts.model.preset,
-    config: opts.model.config,
-    out: join(outDir, `${job.id}.mp4`),
-    provider: opts.provider,
-    threads: opts.threads,
-  });
+  const available = opts.loras ?? new Map<string, string>();
+  const camera = readCameraLoras(job.fields.lora, available);
+  if (camera.issues.length > 0) {
+    // A worker whose model lacks a LoRA the server accepted: the job cannot run here (not retried).
+    const has = [...available.keys()].join(', ') || 'none';
+    throw new GenerateRequestError(
+      camera.issues.map((i) => ({ field: 'lora', value: i.value, expected: `a camera LoRA this model has (${has})` })),
+    );
+  }
+  const request = parseGenerateRequest(
+    {
+      ...job.fields,
+      lora: cameraLoraFiles(camera.loras, available),
+      image: job.image,
+      checkpoint: opts.model.checkpoint,
+      preset: opts.model.preset,
+      config: opts.model.config,
+      out: join(outDir, `${job.id}.mp4`),
+      provider: opts.provider,
+      threads: opts.threads,
+    },
+    { shipped: null },
+  );
   const result = await runGenerateJob(request, {
     signal: opts.signal,
     engine: opts.engine,

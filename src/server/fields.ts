@@ -5,8 +5,9 @@
  *
  * Names are the request's camelCase names (`motionBucket`); the CLI's flag spellings (`motion-bucket`) and snake_case
  * (`motion_bucket`) are accepted too. Fields that name files or machine resources (`checkpoint`, `config`, `preset`,
- * `lora`, `noise`, `out`, `saveLatents`, `saveIntermediates`, `provider`, `threads`) are the server's to choose and
- * are refused by name: no request value ever becomes a path.
+ * `noise`, `out`, `saveLatents`, `saveIntermediates`, `provider`, `threads`) are the server's to choose and are
+ * refused by name: no request value ever becomes a path. `lora` takes camera-motion LoRAs by name only
+ * (./camera-loras.ts), which the server maps to its model's own files.
  */
 import { GUIDER_KINDS, SAMPLER_KINDS } from '../diffusion/config.ts';
 import type { GenerateRequestInput } from '../pipeline/request.ts';
@@ -89,6 +90,12 @@ export const HTTP_FIELDS: readonly HttpField[] = [
   },
   { name: 'decodeChunk', type: 'integer', minimum: 1, maximum: 10_000, description: 'frames decoded at once' },
   { name: 'splitCfg', type: 'boolean', description: 'run the two guidance branches one after the other' },
+  {
+    name: 'lora',
+    type: 'string',
+    description: 'camera-motion LoRAs by name (zoom-in, zoom-in:0.8, pan-left:0.5,zoom-in), those the model has',
+    alsoAccepts: 'an array of names, or the field repeated',
+  },
 ];
 
 /** Fields of `svd generate` that only the server sets. */
@@ -96,7 +103,6 @@ export const SERVER_ONLY_FIELDS: readonly string[] = [
   'checkpoint',
   'preset',
   'config',
-  'lora',
   'noise',
   'out',
   'saveLatents',

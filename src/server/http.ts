@@ -9,11 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseContentType, parseJsonObject, parseMultipart, readBody } from './body.ts';
 import { type FieldIssue, fieldError, HttpError } from './errors.ts';
-import { normaliseFields } from './fields.ts';
+import { canonicalFieldName, normaliseFields } from './fields.ts';
 import { isJobId } from './ids.ts';
 import { type CheckedImage, checkImage, IMAGE_MIME, type ImageType } from './image-check.ts';
 import { type JobManager, jobView } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
+import { modelInfo } from './model-info.ts';
 import { openApiDocument } from './openapi.ts';
 import { PAGE_SECURITY_HEADERS, staticFile } from './static-files.ts';
 import { type JobState, TERMINAL_STATES } from './store.ts';
@@ -111,7 +112,11 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse)
     return;
   }
   if (path === '/openapi.json' && method === 'GET') {
-    return sendJson(res, 200, openApiDocument(ctx.jobs.opts.limits, ctx.version));
+    return sendJson(res, 200, openApiDocument(ctx.jobs.opts.limits, ctx.version, [...ctx.jobs.opts.loras.keys()]));
+  }
+  if (path === '/v1/model' && method === 'GET') {
+    const { model, loras, limits } = ctx.jobs.opts;
+    return sendJson(res, 200, modelInfo(model, loras, limits));
   }
   if (path === '/v1/videos') {
     if (method === 'POST') return postVideo(ctx, req, res);
@@ -192,11 +197,16 @@ async function postVideo(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
         issues.push({ field: p.name, expected: 'a short text value (only image is a file)' });
         continue;
       }
+      const text = p.data.toString('utf8');
       if (p.name in raw) {
-        issues.push({ field: p.name, expected: 'given once' });
+        // `lora` may be repeated (one camera LoRA per part); any other field is given once.
+        const previous = raw[p.name];
+        if (canonicalFieldName(p.name) === 'lora')
+          raw[p.name] = [...(Array.isArray(previous) ? previous : [previous]), text];
+        else issues.push({ field: p.name, expected: 'given once' });
         continue;
       }
-      raw[p.name] = p.data.toString('utf8');
+      raw[p.name] = text;
     }
     if (issues.length > 0) throw fieldError(issues);
     fromText = true;

@@ -28,6 +28,8 @@ export interface JobManagerOptions {
   readonly dataDir: string;
   readonly model: SvdModel;
   readonly choice: ModelChoice;
+  /** The model's camera-motion LoRAs, name → file (./served-model.ts); requests name them. */
+  readonly loras: ReadonlyMap<string, string>;
   readonly limits: ServerLimits;
   readonly hub: SseHub;
   readonly metrics: Metrics;
@@ -60,6 +62,7 @@ export class JobManager {
       this.opts.model,
       this.opts.choice,
       this.opts.limits,
+      this.opts.loras,
     );
     const queued = this.store.counts().queued;
     if (queued >= this.opts.limits.maxQueued) {
@@ -195,6 +198,7 @@ export class JobManager {
         join(this.opts.dataDir, 'videos'),
         {
           model: this.opts.choice,
+          loras: this.opts.loras,
           provider: this.opts.provider,
           threads: this.opts.threads,
           engine,

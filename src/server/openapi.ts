@@ -1,11 +1,13 @@
 /**
- * `GET /openapi.json`: OpenAPI 3.1 generated from the field table that checks submissions (./fields.ts) and the
- * server's limits, so the document and the validation cannot drift apart.
+ * `GET /openapi.json`: OpenAPI 3.1 generated from the field table that checks submissions (./fields.ts), the
+ * server's limits and the served model's camera-motion LoRA names (./camera-loras.ts), so the document and the
+ * validation cannot drift apart.
  */
+import { cameraLoraSchema } from './camera-loras.ts';
 import { fieldMaximum, HTTP_FIELDS, SERVER_ONLY_FIELDS } from './fields.ts';
 import type { ServerLimits } from './limits.ts';
 
-function fieldSchema(limits: ServerLimits) {
+function fieldSchema(limits: ServerLimits, loraNames: readonly string[]) {
   const properties: Record<string, unknown> = {};
   for (const f of HTTP_FIELDS) {
     const max = fieldMaximum(f, limits);
@@ -24,6 +26,8 @@ function fieldSchema(limits: ServerLimits) {
       };
     } else if (f.name === 'size') {
       properties[f.name] = { ...base, pattern: '^(\\d+x\\d+|native)$' };
+    } else if (f.name === 'lora') {
+      properties[f.name] = cameraLoraSchema(loraNames);
     } else {
       properties[f.name] = base;
     }
@@ -31,8 +35,8 @@ function fieldSchema(limits: ServerLimits) {
   return properties;
 }
 
-export function openApiDocument(limits: ServerLimits, version: string) {
-  const fields = fieldSchema(limits);
+export function openApiDocument(limits: ServerLimits, version: string, loraNames: readonly string[] = []) {
+  const fields = fieldSchema(limits, loraNames);
   const error = {
     type: 'object',
     properties: {
@@ -168,6 +172,15 @@ export function openApiDocument(limits: ServerLimits, version: string) {
           summary: 'The job’s input image',
           parameters: [idParam],
           responses: { '200': { description: 'the image' }, ...errors },
+        },
+      },
+      '/v1/model': {
+        get: {
+          summary: 'The served model: name, camera-motion LoRAs (the names `lora` takes), defaults, request limits',
+          responses: {
+            '200': { description: '{ name, cameraLoras: [name], defaults: { frames, steps, fps, … }, limits }' },
+            '401': errors['401'],
+          },
         },
       },
       '/healthz': {

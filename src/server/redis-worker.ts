@@ -32,6 +32,8 @@ export type GenerateWorkerEvent =
 export interface GenerateWorkerOptions {
   readonly redisUrl: string;
   readonly model: ModelChoice;
+  /** The model's camera-motion LoRAs, name → file (./served-model.ts; default none). */
+  readonly loras?: ReadonlyMap<string, string>;
   readonly queue?: string;
   readonly provider?: Provider;
   readonly threads?: number;
@@ -72,6 +74,7 @@ export async function runGenerateWorker(opts: GenerateWorkerOptions): Promise<vo
         dir,
         {
           model: opts.model,
+          loras: opts.loras,
           provider: opts.provider,
           threads: opts.threads,
           engine: await engine,

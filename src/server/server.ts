@@ -19,6 +19,8 @@ import { SseHub } from './sse.ts';
 
 export interface ServerOptions {
   readonly model: ModelChoice;
+  /** The model's camera-motion LoRAs, name → file (./served-model.ts; default none). */
+  readonly loras?: ReadonlyMap<string, string>;
   readonly dataDir: string;
   readonly host?: string;
   /** 0: a free port. */
@@ -64,6 +66,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dataDir: resolve(opts.dataDir),
     model,
     choice: opts.model,
+    loras: opts.loras ?? new Map(),
     limits,
     hub,
     metrics,

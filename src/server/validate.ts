@@ -1,11 +1,13 @@
 /**
  * A submission's fields → a checked `GenerateRequest`: the pipeline's `parseGenerateRequest` (the validation
  * `svd generate` uses) with the server's model and a placeholder output, then the server's limits on the values the
- * job will really run with (the model's defaults filled in). Every problem is a field-level 422.
+ * job will really run with (the model's defaults filled in). Camera-motion LoRAs are read by name against the model's
+ * own (./camera-loras.ts) and stored by name. Every problem is a field-level 422.
  */
 import type { SvdModel } from '../models/description.ts';
 import { GenerateRequestError, type ModelChoice, parseGenerateRequest, resolveParams } from '../pipeline/request.ts';
 import { requiredSizeMultiple } from '../video/preprocess.ts';
+import { cameraLoraFiles, cameraLoraText, readCameraLoras } from './camera-loras.ts';
 import { type FieldIssue, fieldError } from './errors.ts';
 import type { CheckedImage } from './image-check.ts';
 import type { ServerLimits } from './limits.ts';
@@ -23,22 +25,28 @@ export function checkSubmission(
   model: SvdModel,
   choice: ModelChoice,
   limits: ServerLimits,
+  loras: ReadonlyMap<string, string> = new Map(),
 ): CheckedSubmission {
+  const camera = readCameraLoras(fields.lora, loras);
   let request: ReturnType<typeof parseGenerateRequest>;
   try {
-    request = parseGenerateRequest({
-      ...fields,
-      image: { name: `upload.${image.type}`, bytes: image.bytes },
-      checkpoint: choice.checkpoint,
-      preset: choice.preset,
-      config: choice.config,
-      out: 'out.mp4',
-    });
+    request = parseGenerateRequest(
+      {
+        ...fields,
+        lora: cameraLoraFiles(camera.loras, loras),
+        image: { name: `upload.${image.type}`, bytes: image.bytes },
+        checkpoint: choice.checkpoint,
+        preset: choice.preset,
+        config: choice.config,
+        out: 'out.mp4',
+      },
+      { shipped: null },
+    );
   } catch (e) {
-    if (e instanceof GenerateRequestError) throw fieldError(e.issues);
+    if (e instanceof GenerateRequestError) throw fieldError([...camera.issues, ...e.issues]);
     throw e;
   }
-  const issues: FieldIssue[] = [];
+  const issues: FieldIssue[] = [...camera.issues];
   const first = resolveParams(request, model.sampling, request.seeds[0]);
   if (first.frames > limits.maxFrames) {
     issues.push({
@@ -91,6 +99,7 @@ export function checkSubmission(
     stored.seed = request.seeds.length === 1 ? request.seeds[0] : [...request.seeds];
     delete stored.numVideos;
   }
+  if (fields.lora !== undefined) stored.lora = camera.loras.map(cameraLoraText);
   const params: Record<string, unknown> = {
     frames: first.frames,
     steps: first.steps,
@@ -105,6 +114,7 @@ export function checkSubmission(
     sampler: first.sampler,
     size: `${size.width}x${size.height}`,
     model: model.name,
+    ...(camera.loras.length > 0 ? { lora: camera.loras.map(cameraLoraText) } : {}),
   };
   return { fields: stored, params };
 }

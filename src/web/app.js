@@ -1,4 +1,5 @@
 // The svd-ts web page: plain ES module, no build step, no third-party code. It talks to the same HTTP API as curl:
+// GET /v1/model (the model's defaults and camera-motion LoRAs: the camera selector shows only when there are some),
 // POST /v1/videos (multipart), the job's Server-Sent Events (read with fetch so that an API key can be sent; resumed
 // with Last-Event-ID after a dropped connection), the video file, and GET /v1/videos for the gallery.
 
@@ -109,6 +110,9 @@ async function onSubmit(e) {
     if (v !== '') fields[name] = v;
   }
   if (fields.seed === undefined) fields.seed = 'random';
+  const scale = String(data.get('cameraScale') ?? '').trim() || '1';
+  const camera = data.getAll('camera').map((name) => `${name}:${scale}`);
+  if (camera.length > 0) fields.lora = camera.join(',');
   $('submit').disabled = true;
   try {
     const job = await submit(pickedFile, fields);
@@ -119,6 +123,37 @@ async function onSubmit(e) {
   } finally {
     $('submit').disabled = false;
   }
+}
+
+// ---- the model: defaults as placeholders, the camera-motion LoRAs ----
+const DEFAULT_FIELDS = ['frames', 'steps', 'fps', 'motionBucket', 'minCfg', 'maxCfg'];
+
+function showModel(info) {
+  for (const name of DEFAULT_FIELDS) {
+    const input = document.querySelector(`#generate-form input[name=${name}]`);
+    if (input && info.defaults?.[name] !== undefined) input.placeholder = `${info.defaults[name]} (model default)`;
+  }
+  const sizeDefault = document.querySelector('#generate-form select[name=size] option[value=""]');
+  if (sizeDefault && info.defaults?.size) sizeDefault.textContent = `model default (${info.defaults.size})`;
+  const names = Array.isArray(info.cameraLoras) ? info.cameraLoras : [];
+  const options = $('camera-options');
+  options.replaceChildren();
+  for (const name of names) {
+    const label = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.name = 'camera';
+    box.value = name;
+    label.append(box, ` ${name.replace('-', ' ')}`);
+    options.append(label);
+  }
+  $('camera').hidden = names.length === 0;
+}
+
+async function loadModel() {
+  const res = await api('/v1/model');
+  if (!res.ok) throw new Error(await errorText(res));
+  showModel(await res.json());
 }
 
 // ---- following a job ----
@@ -262,7 +297,8 @@ async function cancel() {
 // ---- gallery ----
 function describe(job) {
   const p = job.resolved ?? {};
-  return `${p.frames} frames · ${p.steps} steps · ${p.fps} fps · motion ${p.motionBucket} · cfg ${p.minCfg}–${p.maxCfg} · seed ${(p.seeds ?? []).join(',')} · ${p.size}`;
+  const camera = Array.isArray(p.lora) && p.lora.length > 0 ? ` · camera ${p.lora.join(', ')}` : '';
+  return `${p.frames} frames · ${p.steps} steps · ${p.fps} fps · motion ${p.motionBucket} · cfg ${p.minCfg}–${p.maxCfg} · seed ${(p.seeds ?? []).join(',')} · ${p.size}${camera}`;
 }
 
 async function thumbnail(img, id) {
@@ -347,6 +383,7 @@ function setupKey() {
     sessionStorage.setItem(KEY_STORAGE, apiKey);
     showError('');
     refreshGallery();
+    loadModel().catch(() => {});
   });
 }
 
@@ -357,3 +394,4 @@ $('cancel').addEventListener('click', () => cancel().catch((err) => showError(er
 $('refresh').addEventListener('click', refreshGallery);
 $('more').addEventListener('click', () => loadGallery(true).catch((err) => showError(err.message)));
 refreshGallery();
+loadModel().catch(() => {}); // without it the page works with the server's defaults and no camera selector

@@ -1,6 +1,7 @@
 /**
- * `svd serve` and `svd worker` on the command line: usage errors (exit 2, one line), a non-loopback --host refused
- * without --api-key, and a real start: it listens, answers /healthz, and stops cleanly on SIGTERM.
+ * `svd serve` and `svd worker` on the command line: usage errors (exit 2, one line; no --checkpoint is one only
+ * while the shipped model's weights are absent), a non-loopback --host refused without --api-key, and a real start:
+ * it listens, answers /healthz, and stops cleanly on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { findShippedModel } from '../../src/models/shipped.ts';
 import { TINY_DIR } from '../helpers/server.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/svd.mjs', import.meta.url));
@@ -19,14 +21,18 @@ function svd(args: string[]) {
 }
 
 test('usage errors exit 2 with one line', () => {
+  const withoutWeights: [string[], RegExp][] = [
+    [['serve'], /--checkpoint is required .*shipped model .* is not here/],
+    [['worker', '--redis', 'redis://127.0.0.1:1'], /--checkpoint is required/],
+  ];
   const cases: [string[], RegExp][] = [
-    [['serve'], /--checkpoint is required/],
+    ...(findShippedModel() ? [] : withoutWeights),
+    [['serve', '--config', `${TINY_DIR}config.json`], /--config needs --checkpoint|--checkpoint is required/],
     [['serve', '--checkpoint', '/nonexistent/x.safetensors'], /no such file or folder/],
     [['serve', ...TINY, '--host', '0.0.0.0'], /reachable from other machines; give --api-key/],
     [['serve', ...TINY, '--max-frames', '0'], /--max-frames "0": expected an integer ≥ 1/],
     [['serve', ...TINY, '--frobnicate'], /Unknown option '--frobnicate'/],
     [['worker', ...TINY], /--redis URL is required/],
-    [['worker', '--redis', 'redis://127.0.0.1:1'], /--checkpoint is required/],
   ];
   for (const [args, message] of cases) {
     const r = svd(args);

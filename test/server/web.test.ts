@@ -2,13 +2,18 @@
  * The web page in a real browser (Debian's chromium via playwright-core) against the server on the tiny model: pick an
  * image and parameters, watch the progress bar and the live previews, the result plays and downloads, the gallery
  * lists the job with its parameters and re-runs it with a new seed in one click, a bad value is shown plainly, and an
- * API key is asked for and used. The page logs no error (a CSP violation would be one).
+ * API key is asked for and used. The camera-motion selector shows only for a model with LoRAs (a test LoRA for the
+ * tiny model stands in for one) and its choice reaches the job. The page logs no error (a CSP violation would be one).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type Browser, chromiumMissing, launchChromium } from '../helpers/browser.ts';
-import { startTinyServer, TINY_DIR, type TinyServer } from '../helpers/server.ts';
+import { type Loose, startTinyServer, TINY_DIR, type TinyServer } from '../helpers/server.ts';
+import { writeTestLora } from '../models/lora/helpers.ts';
 
 const skip = chromiumMissing();
 let browser: Browser;
@@ -25,13 +30,13 @@ after(async () => {
   await server?.stop();
 });
 
-async function openPage(errors: string[]): Promise<Page> {
+async function openPage(errors: string[], url = server.url): Promise<Page> {
   const page = await browser.context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
+  await page.goto(url);
   return page;
 }
 
@@ -45,6 +50,10 @@ test('the page: key, image, parameters → progress with previews → the video 
   await page.fill('#api-key', KEY);
   await page.click('#key-form button');
   await page.locator('#error').waitFor({ state: 'hidden' });
+  // The model's defaults become the placeholders; the tiny model has no camera LoRAs: no selector.
+  await page.locator('input[name=steps][placeholder$="(model default)"]').waitFor({ state: 'attached' });
+  assert.match((await page.getAttribute('input[name=steps]', 'placeholder')) ?? '', /^\d+ \(model default\)$/);
+  assert.equal(await page.locator('#camera').isHidden(), true);
 
   await page.setInputFiles('#image', `${TINY_DIR}input.png`);
   await page.locator('#image-preview').waitFor({ state: 'visible' });
@@ -116,4 +125,44 @@ test('the page: key, image, parameters → progress with previews → the video 
     'no page errors',
   );
   await page.close();
+});
+
+test('a model with camera LoRAs: the selector lists them and the chosen motion reaches the job', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svd-web-lora-'));
+  const lora = join(dir, 'zoom-in.safetensors');
+  await writeTestLora(lora, { seed: 3 });
+  const withLoras = await startTinyServer({ loras: new Map([['zoom-in', lora]]) });
+  try {
+    const errors: string[] = [];
+    const page = await openPage(errors, withLoras.url);
+    await page.locator('#camera').waitFor({ state: 'visible' });
+    assert.deepEqual(
+      await page
+        .locator('#camera-options input')
+        .evaluateAll((l) => l.map((e) => (e as unknown as { value: string }).value)),
+      ['zoom-in'],
+    );
+    await page.setInputFiles('#image', `${TINY_DIR}input.png`);
+    await page.fill('input[name=frames]', '2');
+    await page.fill('input[name=steps]', '2');
+    await page.selectOption('select[name=size]', 'native');
+    await page.check('#camera-options input[value=zoom-in]');
+    await page.fill('input[name=cameraScale]', '0.5');
+    await page.click('#submit');
+    await page.locator('#result').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('#gallery li p', { hasText: /camera zoom-in:0\.5/ }).waitFor();
+    const list = (await (await fetch(`${withLoras.url}/v1/videos`)).json()) as Loose;
+    assert.deepEqual(list.videos[0].parameters.lora, ['zoom-in:0.5']);
+    assert.equal(list.videos[0].state, 'done');
+    // (a 404 is the browser's own favicon request)
+    assert.deepEqual(
+      errors.filter((e) => !/status of 404/.test(e)),
+      [],
+      'no page errors',
+    );
+    await page.close();
+  } finally {
+    await withLoras.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
