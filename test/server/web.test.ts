@@ -1,9 +1,10 @@
 /**
  * The web page in a real browser (Debian's chromium via playwright-core) against the server on the tiny model: pick an
  * image and parameters, watch the progress bar and the live previews, the result plays and downloads, the gallery
- * lists the job with its parameters and re-runs it with a new seed in one click, a bad value is shown plainly, and an
- * API key is asked for and used. The camera-motion selector shows only for a model with LoRAs (a test LoRA for the
- * tiny model stands in for one) and its choice reaches the job. The page logs no error (a CSP violation would be one).
+ * lists the job with its parameters and re-runs it with a new seed in one click, a bad value and a bad file are shown
+ * plainly, and an API key is asked for and used. The camera-motion selector shows only for a model with LoRAs (a test
+ * LoRA for the tiny model stands in for one) and its choice reaches the job. The page logs no error (a CSP violation
+ * would be one). Screenshots are kept as test artefacts (test/helpers/browser.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type Browser, chromiumMissing, launchChromium } from '../helpers/browser.ts';
+import { type Browser, chromiumMissing, isPng, launchChromium, saveScreenshot } from '../helpers/browser.ts';
 import { type Loose, startTinyServer, TINY_DIR, type TinyServer } from '../helpers/server.ts';
 import { writeTestLora } from '../models/lora/helpers.ts';
 
@@ -86,6 +87,7 @@ test('the page: key, image, parameters → progress with previews → the video 
   assert.deepEqual(size, [64, 64]);
   assert.match((await page.getAttribute('#download', 'download')) ?? '', /^v[0-9a-f]{24}\.mp4$/);
   assert.match((await page.textContent('#result-info')) ?? '', /4 frames, 64×64, 7 fps, seed 11/);
+  assert.ok(isPng(await saveScreenshot(page, 'web-done')), 'a screenshot artefact');
 
   // The gallery: one card with its parameters; re-run with a new seed.
   const cards = page.locator('#gallery li');
@@ -115,10 +117,20 @@ test('the page: key, image, parameters → progress with previews → the video 
   await page.fill('input[name=frames]', '999');
   await page.click('#submit');
   await page.locator('#error').waitFor({ state: 'visible' });
+  assert.ok(isPng(await saveScreenshot(page, 'web-error')));
   assert.match(
     (await page.textContent('#error')) ?? '',
     /^frames: 999 — expected at most 32 frames \(this server's limit\)$/,
   );
+  // A bad file: a .png whose bytes are no image is refused by the server, and the page says so.
+  await page.fill('input[name=frames]', '4');
+  await page.setInputFiles('#image', {
+    name: 'broken.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('not an image'),
+  });
+  await page.click('#submit');
+  await page.locator('#error', { hasText: /^image: expected a PNG, JPEG or WebP image/ }).waitFor();
   assert.deepEqual(
     errors.filter((e) => !/status of 4\d\d/.test(e)),
     [],
@@ -151,6 +163,7 @@ test('a model with camera LoRAs: the selector lists them and the chosen motion r
     await page.click('#submit');
     await page.locator('#result').waitFor({ state: 'visible', timeout: 60_000 });
     await page.locator('#gallery li p', { hasText: /camera zoom-in:0\.5/ }).waitFor();
+    assert.ok(isPng(await saveScreenshot(page, 'web-camera-lora')));
     const list = (await (await fetch(`${withLoras.url}/v1/videos`)).json()) as Loose;
     assert.deepEqual(list.videos[0].parameters.lora, ['zoom-in:0.5']);
     assert.equal(list.videos[0].state, 'done');
