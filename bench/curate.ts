@@ -21,6 +21,7 @@ import { clipTextArea } from '../src/curation/text/clip-text.ts';
 import { TextDetector } from '../src/curation/text/text-detector.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { probeVideo } from '../src/video/probe.ts';
+import { peakBytes, recordFigure, resetPeak } from './report.ts';
 import { machineLine } from './stats.ts';
 
 const DATA = '/usr/share/doc/opencv-doc/examples/data';
@@ -98,9 +99,29 @@ interface Figure {
   seconds: number;
   video: number;
   clips?: number;
+  /** Peak resident size of the process during the stage, bytes. */
+  peak?: number;
 }
 
-function line(name: string, ours: Figure, base?: Figure): void {
+/** Prints a stage's line and records it: time per second of video, ours / baseline (< 1: ours faster). */
+function line(name: string, ours: Figure, base?: Figure, missing?: string): void {
+  const perVideo = (f: Figure) => f.seconds / f.video;
+  recordFigure({
+    suite: 'curate',
+    case: `${name}, one core, ${ours.video.toFixed(0)} s of 720p30 H.264`,
+    ours: ours.seconds * 1000,
+    peak: ours.peak,
+    ...(base
+      ? {
+          // the baseline's time for the same seconds of video as ours (motion: it scores whole videos, we score clips)
+          baseline: { name: 'python3-opencv', value: perVideo(base) * ours.video * 1000, peak: base.peak },
+          ratio: perVideo(ours) / perVideo(base),
+        }
+      : { baselineMissing: missing ?? 'none' }),
+    note:
+      `${(ours.video / ours.seconds).toFixed(1)}× real time${base ? ` vs ${(base.video / base.seconds).toFixed(1)}×` : ''}` +
+      (name.startsWith('whole') ? '; the baseline’s whole is its decode + cuts + motion (no text)' : ''),
+  });
   const rt = (f: Figure) => f.video / f.seconds;
   const clips = ours.clips !== undefined ? `, ${(ours.clips / ours.seconds).toFixed(2)} clips/s` : '';
   const b = base ? ` | baseline ${rt(base).toFixed(1)}× real time | ratio ${(rt(ours) / rt(base)).toFixed(2)}` : '';
@@ -146,13 +167,21 @@ export async function benchCurate(): Promise<void> {
   else console.log(`baseline skipped: python3-opencv did not run (${py.stderr.trim().split('\n').pop()})`);
 
   // decode alone at the cut analysis size
+  const noBase = base ? undefined : 'python3-opencv did not run';
+  resetPeak();
   let t0 = performance.now();
   for (const f of files) {
     const { stream } = await openFrameStream(f, { size: () => cut, threads: 1 });
     for await (const _ of stream.frames);
   }
-  line('decode (256×144)', { seconds: (performance.now() - t0) / 1000, video });
+  line(
+    'decode (256×144)',
+    { seconds: (performance.now() - t0) / 1000, video, peak: peakBytes() },
+    undefined,
+    'none alone: the baseline decodes and scores in one pass (the next figure)',
+  );
 
+  resetPeak();
   t0 = performance.now();
   const clips: { path: string; start: number; end: number }[] = [];
   for (const f of files) {
@@ -161,10 +190,12 @@ export async function benchCurate(): Promise<void> {
   }
   line(
     'decode + cut cascade',
-    { seconds: (performance.now() - t0) / 1000, video, clips: clips.length },
+    { seconds: (performance.now() - t0) / 1000, video, clips: clips.length, peak: peakBytes() },
     base?.decode_cuts,
+    noBase,
   );
 
+  resetPeak();
   t0 = performance.now();
   let clipVideo = 0;
   for (const c of clips) {
@@ -173,23 +204,35 @@ export async function benchCurate(): Promise<void> {
   }
   line(
     'motion (2 fps)',
-    { seconds: (performance.now() - t0) / 1000, video: clipVideo, clips: clips.length },
+    { seconds: (performance.now() - t0) / 1000, video: clipVideo, clips: clips.length, peak: peakBytes() },
     base?.motion,
+    noBase,
   );
 
+  resetPeak();
   const detector = await TextDetector.load({ threads: 1 });
   t0 = performance.now();
   for (const c of clips) await clipTextArea(c.path, detector, { start: c.start, end: c.end });
-  line('text (3 frames/clip)', { seconds: (performance.now() - t0) / 1000, video: clipVideo, clips: clips.length });
+  line(
+    'text (3 frames/clip)',
+    { seconds: (performance.now() - t0) / 1000, video: clipVideo, clips: clips.length, peak: peakBytes() },
+    undefined,
+    'none: no OCR in the anchors’ CPU cascade',
+  );
 
   const store = CurationStore.open(':memory:');
+  resetPeak();
   t0 = performance.now();
   const r = await curate({ inputs: files, store, models: { text: detector } });
-  const whole = { seconds: (performance.now() - t0) / 1000, video, clips: r.clips };
+  const whole = { seconds: (performance.now() - t0) / 1000, video, clips: r.clips, peak: peakBytes() };
   const baseWhole = base
-    ? { seconds: base.decode_cuts.seconds + base.motion.seconds, video: base.decode_cuts.video }
+    ? {
+        seconds: base.decode_cuts.seconds + base.motion.seconds,
+        video: base.decode_cuts.video,
+        peak: Math.max(base.decode_cuts.peak ?? 0, base.motion.peak ?? 0) || undefined,
+      }
     : undefined;
-  line('whole curate()', whole, baseWhole);
+  line('whole curate()', whole, baseWhole, noBase);
   store.close();
   await detector.release();
   console.log(`(${clips.length} clips; baseline whole = its decode + cuts + motion, no text; target ≥ 10× real time)`);

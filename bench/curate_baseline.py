@@ -4,7 +4,8 @@ Per video: decode every frame with cv2.VideoCapture, resize to the cut analysis 
 PySceneDetect's content score (mean absolute HSV difference of consecutive frames, weights 1/1/1, no edges) -- the
 "decode + cuts" figure; then decode again, keep frames 0.5 s apart (2 fps), resize so the short side is 256 px,
 convert to gray and run cv2.calcOpticalFlowFarneback with video2dataset's parameters -- the "motion" figure.
-Prints one JSON object: per stage, seconds of wall time and seconds of video processed.
+Prints one JSON object: per stage, seconds of wall time, seconds of video processed and the process's peak resident
+size during the stage (bytes; VmHWM reset before each stage through /proc/self/clear_refs).
 Usage: python3 bench/curate_baseline.py CUT_W CUT_H MOTION_W MOTION_H VIDEO...
 """
 import json
@@ -15,6 +16,25 @@ import cv2
 import numpy as np
 
 cv2.setNumThreads(1)
+
+
+def reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def cuts(path, w, h):
@@ -63,16 +83,19 @@ def motion(path, w, h):
 
 def main():
     cw, ch, mw, mh = (int(v) for v in sys.argv[1:5])
-    out = {"decode_cuts": {"seconds": 0.0, "video": 0.0}, "motion": {"seconds": 0.0, "video": 0.0}}
+    out = {"decode_cuts": {"seconds": 0.0, "video": 0.0, "peak": 0}, "motion": {"seconds": 0.0, "video": 0.0, "peak": 0}}
+
+    def stage(name, fn, path, w, h):
+        reset_peak()
+        t0 = time.perf_counter()
+        video, _ = fn(path, w, h)
+        out[name]["seconds"] += time.perf_counter() - t0
+        out[name]["video"] += video
+        out[name]["peak"] = max(out[name]["peak"], peak() or 0)
+
     for path in sys.argv[5:]:
-        t0 = time.perf_counter()
-        video, _ = cuts(path, cw, ch)
-        out["decode_cuts"]["seconds"] += time.perf_counter() - t0
-        out["decode_cuts"]["video"] += video
-        t0 = time.perf_counter()
-        video, _ = motion(path, mw, mh)
-        out["motion"]["seconds"] += time.perf_counter() - t0
-        out["motion"]["video"] += video
+        stage("decode_cuts", cuts, path, cw, ch)
+        stage("motion", motion, path, mw, mh)
     print(json.dumps(out))
 
 

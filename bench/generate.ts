@@ -25,6 +25,7 @@ import { loadImageTensor } from '../src/video/image-io.ts';
 import { writeVideo } from '../src/video/writers.ts';
 import type { CheckpointSource } from '../src/weights/index.ts';
 import { randomCheckpoint } from '../src/weights/random-source.ts';
+import { recordFigure, resetPeak } from './report.ts';
 import { machineLine } from './stats.ts';
 
 const GOLDEN = fileURLToPath(new URL('../test/fixtures/golden/pipeline-tiny/', import.meta.url));
@@ -37,6 +38,7 @@ async function runOnce(
   image: HostTensor,
   params: GenerateParams,
 ): Promise<void> {
+  resetPeak();
   const engine = await Engine.create({ threads });
   const stepTimes: number[] = [];
   let last = performance.now();
@@ -67,6 +69,15 @@ async function runOnce(
     console.log(
       `| ${label} | ${s(total)} | ${stages}; UNet evaluations ${stepTimes.map(s).join(' / ')}; video encoding ${s(encodeMs)} | ${gib(mem.vmHWM)} | ${gib(mem.pss)} |`,
     );
+    recordFigure({
+      suite: 'generate',
+      case: `image to video end to end: ${label}`,
+      ours: total,
+      peak: mem.vmHWM,
+      baselineMissing:
+        'none run here: the reference pipeline (sgm sampling script) needs open_clip and kornia, which are not Debian packages; its UNet, most of the time, is compared in the unet suite',
+      note: `${stages}; video encoding ${s(encodeMs)}`,
+    });
   } finally {
     await engine.dispose();
   }

@@ -12,7 +12,8 @@ import { Engine, type ResidentTensor } from '../src/runtime/engine.ts';
 import type { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
 import type { Shape } from '../src/tensor/shape.ts';
-import { fmtMs, machineLine, type Timing, timeIt } from './stats.ts';
+import { peakBytes, recordFigure, resetPeak } from './report.ts';
+import { fmtMs, machineLine, QUICK, type Timing, timeIt } from './stats.ts';
 
 interface RawGraph {
   nodes: OnnxNode[];
@@ -278,20 +279,37 @@ export async function benchOps(threads: number): Promise<void> {
     // between the worker's pool and this thread's pool would slow both. Two rounds of (raw, ours with host feeds,
     // ours with resident feeds); each figure is the better of its two medians, so that one noisy block (this
     // machine is shared) does not decide a ratio.
-    const runs = c.runs ?? 15;
+    const runs = QUICK ? 3 : (c.runs ?? 15);
     const best = (a: Timing | undefined, b: Timing) => (a && a.median <= b.median ? a : b);
     let raw: Timing | undefined;
     let ours: Timing | undefined;
     let oursResident: Timing | undefined;
+    // Peak memory of each side: the process's VmHWM over that side's blocks (reset before each block; both sides'
+    // sessions and data are loaded in this one process throughout).
+    const peaks = { raw: 0, ours: 0 };
+    const block = async (side: 'raw' | 'ours', fn: () => Promise<unknown>) => {
+      resetPeak();
+      const t = await timeIt(fn, { runs });
+      peaks[side] = Math.max(peaks[side], peakBytes() ?? 0);
+      return t;
+    };
     for (let round = 0; round < 2; round++) {
-      raw = best(raw, await timeIt(rawRun, { runs }));
-      ours = best(ours, await timeIt(() => f(hostFeeds), { runs }));
-      oursResident = best(oursResident, await timeIt(() => f(resident), { runs }));
+      raw = best(raw, await block('raw', rawRun));
+      ours = best(ours, await block('ours', () => f(hostFeeds)));
+      oursResident = best(oursResident, await block('ours', () => f(resident)));
     }
     if (!raw || !ours || !oursResident) throw new Error('unreachable');
     await engine.dispose();
     await session.release();
     const gflops = c.gflop > 0 ? ((c.gflop / oursResident.median) * 1e3).toFixed(0) : '–';
+    recordFigure({
+      suite: 'ops',
+      case: c.name,
+      ours: ours.median,
+      peak: peaks.ours || undefined,
+      baseline: { name: 'raw ORT (same graph by hand)', value: raw.median, peak: peaks.raw || undefined },
+      note: `resident feeds ${fmtMs(oursResident.median)} ms (${(oursResident.median / raw.median).toFixed(2)}×); first call ${fmtMs(first)} ms; peaks: one process for both sides`,
+    });
     console.log(
       `| ${c.name} | ${fmtMs(ours.median)} ms | ${fmtMs(oursResident.median)} ms | ${fmtMs(raw.median)} ms | ${(ours.median / raw.median).toFixed(2)}× | ${(oursResident.median / raw.median).toFixed(2)}× | ${gflops} | ${fmtMs(first)} ms |`,
     );

@@ -12,6 +12,7 @@ import { defaultParams } from '../src/pipeline/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
 import { loadImageTensor } from '../src/video/image-io.ts';
 import { readSafetensors } from './golden-data.ts';
+import { peakBytes, recordFigure } from './report.ts';
 import { machineLine } from './stats.ts';
 
 const G = fileURLToPath(new URL('../test/fixtures/golden/pipeline-tiny/', import.meta.url));
@@ -47,6 +48,15 @@ export async function benchSamplerSteps(threads: number): Promise<void> {
   }
   console.log(`DPM++(2M)-N → Euler-200: ${rows.join(', ')}`);
   console.log(`smallest N with DPM++(2M)-N closer than Euler-25: ${first ?? 'none up to 25'}`);
+  recordFigure({
+    suite: 'sampler-steps',
+    case: 'steps for equal quality: smallest N with DPM++(2M)-N closer (L2) than Euler-25 to Euler-200 (tiny golden model)',
+    ours: first ?? Number.NaN,
+    unit: 'steps',
+    peak: peakBytes(),
+    baseline: { name: 'Euler, 25 steps (the reference sampler)', value: 25 },
+    note: `Euler-25 → Euler-200 L2 ${euler25.toExponential(3)}; peak: the whole suite`,
+  });
   await weights.source.close();
   await engine.dispose();
 }

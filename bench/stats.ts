@@ -54,3 +54,6 @@ export async function timeInterleaved(
     return { median: t[Math.floor(t.length / 2)], min: t[0], runs };
   });
 }
+
+/** BENCH_QUICK=1: fewer timed runs and the smallest cases, for trying a suite out (not for figures). */
+export const QUICK = process.env.BENCH_QUICK === '1';

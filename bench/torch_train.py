@@ -1,7 +1,9 @@
 """PyTorch 1.13 baseline for `npm run bench -- train` (Debian python3-torch; run with /usr/bin/python3).
 
 The same networks as bench/train.ts: (1) one 3x3 conv, 320 channels, 64x64, forward + backward (dX and dW);
-(2) one AdamW train step of a small conv + attention net. Prints one JSON line per case.
+(2) one AdamW train step of a small conv + attention net. Prints one JSON line per case; "vmhwm" is the process's
+peak resident size during that case (reset through /proc/self/clear_refs before it; it includes the interpreter and
+torch themselves).
 """
 import json
 import math
@@ -13,6 +15,14 @@ import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 RUNS, WARMUP = 11, 3
+
+
+def reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def vmhwm():
@@ -38,6 +48,7 @@ def timed(fn):
 g = torch.Generator().manual_seed(0)
 
 # (1) conv forward + backward
+reset_peak()
 x = torch.randn(1, 320, 64, 64, generator=g, requires_grad=True)
 w = (torch.randn(320, 320, 3, 3, generator=g) / math.sqrt(320 * 9)).requires_grad_()
 b = torch.zeros(320, requires_grad=True)
@@ -79,6 +90,7 @@ class Net(torch.nn.Module):
         return self.conv_out(h)
 
 
+reset_peak()
 net = Net()
 opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
 data = torch.randn(4, 4, 32, 32, generator=g)

@@ -17,20 +17,19 @@
  * time three phases, to show where the step's time goes: the loss alone, forward + backward, and the AdamW update
  * alone (ours: the fused update kernel of src/training/update-kernel.ts over resident state). `--profile` adds ORT's
  * per-operator profile of our step graph (forward + backward) and of the loss graph (`--profile-runs`, default 2).
- * CPU time per step (all threads of each process) is printed too: PyTorch's OpenMP threads spin while they wait, so
- * on a loaded machine its wall time swings far more than its CPU time. VmHWM is our process's peak so far (cumulative over the
- * cases, read right after the step timing); PyTorch's maxrss is per case (one Python process each). Without
+ * CPU time per step (all threads of each process) is printed too: PyTorch's OpenMP threads spin while they wait
+ * (unless OMP_WAIT_POLICY=PASSIVE, which the bench now sets: bench/torch-process.ts), so on a loaded machine its wall
+ * time swings far more than its CPU time. VmHWM is our process's peak during the case (reset at its start where Linux
+ * allows, read right after the step timing); PyTorch's maxrss is per case (one Python process each). Without
  * SVD_REFERENCE_REPO or torch, only our figures are printed. BENCH_FILTER=tiny|mid limits the cases.
  *
  * The reference is read at run time, never committed: any checkout of the repository works, e.g. only its sgm folder
  * at the SVD release commit (`git --git-dir=<clone>/.git archive 059d8e9 sgm | tar x -C /tmp/generative-models`, then
  * SVD_REFERENCE_REPO=/tmp/generative-models). Memory: the mid case needs ~8 GiB here and ~5 GiB in PyTorch.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { gradName, valueAndGrad } from '../src/graph/autodiff/index.ts';
@@ -48,9 +47,10 @@ import { Trainer } from '../src/training/trainer.ts';
 import { SCALARS, updateKernel } from '../src/training/update-kernel.ts';
 import { SafetensorsFile, writeSafetensors } from '../src/weights/index.ts';
 import { randomCheckpoint } from '../src/weights/random-source.ts';
-import { fmtMs, machineLine } from './stats.ts';
+import { recordFigure, recordNote, resetPeak } from './report.ts';
+import { fmtMs, machineLine, QUICK } from './stats.ts';
+import { TorchProcess, torchEnv, torchUnavailable } from './torch-process.ts';
 
-const PY = '/usr/bin/python3';
 const PREFIX = 'model.diffusion_model.';
 const GOLDEN = fileURLToPath(new URL('../test/fixtures/golden/pipeline-tiny/', import.meta.url));
 const HYPER: AdamWHyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2 };
@@ -94,70 +94,9 @@ const load = () =>
 
 // ------------------------------------------------------------------------------------------------ the PyTorch side
 
-/** The reference process: one JSON request per line on stdin, one reply per line on stdout. */
-class Reference {
-  private readonly pending: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
-  private stderr = '';
-  private exited = false;
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const p = this.pending.shift();
-      if (p) p.resolve(JSON.parse(line));
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    child.on('exit', (code) => {
-      this.exited = true;
-      const tail = this.stderr.trim().split('\n').slice(-3).join(' | ');
-      for (const p of this.pending.splice(0)) p.reject(new Error(`the PyTorch process exited (${code}): ${tail}`));
-    });
-  }
-
-  static async start(threads: number, repo: string): Promise<{ ref: Reference; torch: string }> {
-    const env: NodeJS.ProcessEnv = { ...process.env, SVD_REFERENCE_REPO: repo };
-    // Debian's OpenBLAS picks its kernel itself; the machine's compatibility overrides slow it down (as bench/train.ts).
-    delete env.OPENBLAS_CORETYPE;
-    delete env.OPENBLAS_L2_SIZE;
-    const script = fileURLToPath(new URL('./torch_train_unet.py', import.meta.url));
-    const child = spawn(PY, [script, String(threads)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const ref = new Reference(child);
-    const hello = (await ref.wait()) as { torch: string; threads: number };
-    return { ref, torch: `${hello.torch}, ${hello.threads} threads` };
-  }
-
-  private wait(): Promise<unknown> {
-    if (this.exited) return Promise.reject(new Error('the PyTorch process has exited'));
-    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
-  }
-
-  request<T>(req: Record<string, unknown>): Promise<T> {
-    const p = this.wait();
-    this.child.stdin.write(`${JSON.stringify(req)}\n`);
-    return p as Promise<T>;
-  }
-
-  async close(): Promise<void> {
-    if (this.exited) return;
-    const done = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin.write(`${JSON.stringify({ cmd: 'quit' })}\n`);
-    this.child.stdin.end();
-    await done;
-  }
-}
-
-/** Why the PyTorch side cannot run (a one-line message), or undefined when it can. */
-function referenceUnavailable(): string | undefined {
-  const repo = process.env.SVD_REFERENCE_REPO;
-  if (!repo) return 'SVD_REFERENCE_REPO is not set (a checkout of Stability-AI/generative-models, e.g. at 059d8e9)';
-  if (!existsSync(join(repo, 'sgm/modules/diffusionmodules/video_model.py')))
-    return `SVD_REFERENCE_REPO=${repo} has no sgm/modules/diffusionmodules/video_model.py`;
-  if (!existsSync(PY)) return `no ${PY}`;
-  const probe = spawnSync(PY, ['-c', 'import torch, numpy, packaging'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'PyTorch is not installed (run `bash scripts/setup-bench.sh`)';
-  return undefined;
-}
+/** The reference process (bench/torch_train_unet.py): one JSON request per line on stdin, one reply per line on stdout. */
+const startReference = (threads: number, repo: string) =>
+  TorchProcess.start('torch_train_unet.py', [String(threads)], torchEnv({ SVD_REFERENCE_REPO: repo }));
 
 // ---------------------------------------------------------------------------------------------------- the cases
 
@@ -348,6 +287,7 @@ async function runCase(
   }
   const inputs = drawInputs(spec, model, new Rng(7));
   const dir = mkdtempSync(join(tmpdir(), 'svd-bench-train-unet-'));
+  resetPeak(); // VmHWM per case (where Linux allows): from here to the end of the step timing
   const result: CaseResult = {
     spec,
     params: p.tree.count(),
@@ -356,7 +296,7 @@ async function runCase(
     fwdbwd: emptyBlocks(),
     update: emptyBlocks(),
   };
-  let ref: Reference | undefined;
+  let ref: TorchProcess | undefined;
   try {
     // The reference reads the same weights (the golden checkpoint, or ours written once) and the same inputs.
     const inputsPath = join(dir, 'inputs.safetensors');
@@ -369,7 +309,7 @@ async function runCase(
     }
     await writeSafetensors(inputsPath, file);
     if (repo) {
-      ref = (await Reference.start(threads, repo)).ref;
+      ref = (await startReference(threads, repo)).proc;
       const loaded = await ref.request<{ params: number }>({
         cmd: 'load',
         network: networkParams(spec),
@@ -500,7 +440,7 @@ const range = (xs: readonly number[]) =>
 
 export async function benchTrainUnet(threads: number): Promise<void> {
   const opts = {
-    blocks: argNum('blocks', 5),
+    blocks: argNum('blocks', QUICK ? 2 : 5),
     perBlock: argNum('per-block', 0),
     warmup: Math.max(2, argNum('warmup', 2)),
     profile: process.argv.includes('--profile'),
@@ -527,13 +467,13 @@ export async function benchTrainUnet(threads: number): Promise<void> {
       perBlock: 1,
     },
   ].filter((c) => !process.env.BENCH_FILTER || c.key.includes(process.env.BENCH_FILTER));
-  let skip = referenceUnavailable();
+  let skip = torchUnavailable({ reference: true });
   let repo = skip ? undefined : process.env.SVD_REFERENCE_REPO;
   let torchLine = '';
   if (repo) {
     try {
-      const { ref, torch } = await Reference.start(threads, repo);
-      await ref.close();
+      const { proc, torch } = await startReference(threads, repo);
+      await proc.close();
       torchLine = `PyTorch ${torch}; reference: ${repo}`;
     } catch (e) {
       skip = `the reference did not start: ${(e as Error).message}`;
@@ -547,6 +487,7 @@ export async function benchTrainUnet(threads: number): Promise<void> {
       `${opts.warmup} warm-ups, then ${opts.blocks} blocks per side of ${opts.perBlock || 'tiny 4, mid 1'} step(s) each`,
   );
   console.log(skip ? `PyTorch baseline skipped: ${skip}` : torchLine);
+  if (skip) recordNote('train-unet', `PyTorch baseline skipped: ${skip}`);
   const engine = await Engine.create({ threads });
   const results: CaseResult[] = [];
   try {
@@ -575,6 +516,22 @@ export async function benchTrainUnet(threads: number): Promise<void> {
         `${torch ? `${(ours / torch).toFixed(2)}×${range(r.step.ratios)}` : '–'} | ${gib(r.vmHWM)} | ` +
         `${r.maxrss ? gib(r.maxrss) : '–'} |`,
     );
+  }
+  for (const r of results) {
+    const torch = r.step.torch.length > 0 ? median(r.step.torch) : undefined;
+    recordFigure({
+      suite: 'train-unet',
+      case: `${r.spec.label}, one training step (${(r.params / 1e6).toFixed(2)} M parameters)`,
+      ours: median(r.step.ours),
+      peak: r.vmHWM,
+      ...(torch !== undefined
+        ? { baseline: { name: 'PyTorch 1.13 (reference VideoUNet + loss)', value: torch, peak: r.maxrss } }
+        : { baselineMissing: `PyTorch 1.13: ${skip}` }),
+      note:
+        torch !== undefined
+          ? `alternating blocks, per-block ratios ${range(r.step.ratios).trim()}; PyTorch peak is maxrss of its process`
+          : undefined,
+    });
   }
   console.log('');
   console.log('| case | phase | ours ms | PyTorch ms | ratio ours/PyTorch |');

@@ -3,10 +3,9 @@
  * libopenblas0-openmp, 2 threads; install with `bash scripts/setup-bench.sh`; skipped with a message when missing):
  * (1) one 3×3 conv, 320 channels, 64×64: forward + backward (dX, dW, db);
  * (2) one AdamW step of a small conv + GroupNorm + attention net on [4, 4, 32, 32].
- * Median of 11 after 3 warm-ups; VmHWM is the process peak so far (cumulative over the cases of one process).
+ * Median of 11 after 3 warm-ups; VmHWM is each process's peak during the case (reset before it where Linux allows).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { valueAndGrad } from '../src/graph/autodiff/index.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
@@ -21,20 +20,17 @@ import { numel } from '../src/tensor/shape.ts';
 import { constantLr } from '../src/training/schedules.ts';
 import { buildTrainStep } from '../src/training/train-step.ts';
 import { Trainer } from '../src/training/trainer.ts';
+import { recordFigure, resetPeak } from './report.ts';
 import { fmtMs, machineLine, timeIt } from './stats.ts';
+import { PY, torchEnv, torchUnavailable } from './torch-process.ts';
 
-const PY = '/usr/bin/python3';
+const SUITE = 'train';
 
 function torchBaseline(threads: number): Record<string, { ms: number; vmhwm: number }> | string {
-  if (!existsSync(PY)) return 'no /usr/bin/python3';
-  const probe = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'PyTorch is not installed (run `bash scripts/setup-bench.sh`)';
-  const env = { ...process.env };
-  // Debian's OpenBLAS picks its kernel itself; the machine's compatibility overrides slow it down (env notes).
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
+  const missing = torchUnavailable();
+  if (missing) return missing;
   const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
-  const r = spawnSync(PY, [script, String(threads)], { encoding: 'utf8', env, timeout: 600_000 });
+  const r = spawnSync(PY, [script, String(threads)], { encoding: 'utf8', env: torchEnv(), timeout: 600_000 });
   if (r.status !== 0) return `the PyTorch baseline failed: ${r.stderr.trim().split('\n').pop()}`;
   const out: Record<string, { ms: number; vmhwm: number }> = {};
   for (const line of r.stdout.trim().split('\n')) {
@@ -109,15 +105,26 @@ export async function benchTrain(threads: number): Promise<void> {
   console.log(`# train benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
   const rng = new Rng(0);
   const engine = await Engine.create({ threads });
+  resetPeak();
   const conv = await oursConv(engine, rng);
   const convMem = memoryFigures().vmHWM;
+  resetPeak();
   const net = await oursNet(engine, rng);
   const netMem = memoryFigures().vmHWM;
   await engine.dispose();
   const torch = torchBaseline(threads);
   console.log('| case | ours | PyTorch 1.13 | ratio (ours/PyTorch) | VmHWM ours | VmHWM PyTorch |');
   console.log('|---|---|---|---|---|---|');
-  const row = (name: string, key: string, ms: number, mem: number | undefined) => {
+  const row = (name: string, key: 'conv' | 'net', ms: number, mem: number | undefined) => {
+    recordFigure({
+      suite: SUITE,
+      case: name,
+      ours: ms,
+      peak: mem,
+      ...(typeof torch === 'string'
+        ? { baselineMissing: `PyTorch 1.13: ${torch}` }
+        : { baseline: { name: 'PyTorch 1.13', value: torch[key].ms, peak: torch[key].vmhwm } }),
+    });
     if (typeof torch === 'string') {
       console.log(`| ${name} | ${fmtMs(ms)} ms | skipped | – | ${gib(mem)} | – |`);
     } else {

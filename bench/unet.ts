@@ -3,12 +3,22 @@
  * 2 × 14 frames), float32, weights drawn N(0, 1/fan_in) (norm scales 1, biases 0, mix_factor 0). Reports time per
  * evaluation, effective GFLOP/s (conv/matmul/attention multiply-adds of the traced graph), VmHWM and PSS.
  * Options: --frames N, --size S (pixels, square), --runs N. Needs ~16 GiB of memory.
+ *
+ * Baseline: the reference's own VideoUNet (sgm, from the checkout named by SVD_REFERENCE_REPO) in PyTorch 1.13 on the
+ * same shapes (bench/torch_unet.py: eval mode, no_grad, PyTorch's own initialisation), run after ours in the same
+ * bench run — one side at a time, so that the two copies of the 1.5 G weights never share the memory. Without
+ * SVD_REFERENCE_REPO or torch, the baseline is skipped with a message.
+ *
+ * `--scaling`: time and peak memory against frames (`--scaling-frames 2,4,8` at `--scaling-size 128`) and resolution
+ * (`--scaling-sizes 64,128,192,256` at `--scaling-at-frames 2`), each point batch 2 × T (the CFG batch). Peak memory
+ * per point is the process's VmHWM reset before the point (it includes the resident weights).
  */
 import { GraphBuilder } from '../src/graph/builder.ts';
 import { countFlops } from '../src/graph/flops.ts';
 import { loadWeightsInto } from '../src/models/load-weights.ts';
 import { PRESETS } from '../src/models/presets.ts';
 import { svdNetworkGraph, UNET_PREFIX } from '../src/models/svd-network.ts';
+import { SVD_UNET_SGM_PARAMS } from '../src/models/unet/config.ts';
 import { declareVideoUNetParams } from '../src/models/unet/index.ts';
 import { Params } from '../src/nn/params.ts';
 import { Engine } from '../src/runtime/engine.ts';
@@ -16,31 +26,68 @@ import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
 import { randomCheckpoint } from '../src/weights/random-source.ts';
-import { fmtMs, machineLine } from './stats.ts';
+import { recordFigure, recordNote, recordScaling, resetPeak } from './report.ts';
+import { fmtMs, machineLine, QUICK } from './stats.ts';
+import { TorchProcess, torchEnv, torchUnavailable } from './torch-process.ts';
+
+const SUITE = 'unet';
+const VIDEOS = 2; // the CFG batch: [uncond; cond]
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-export async function benchUnet(threads: number): Promise<void> {
-  const frames = arg('frames', 14);
-  const size = arg('size', 256);
-  const runs = arg('runs', 3);
-  const videos = 2; // the CFG batch: [uncond; cond]
-  const n = videos * frames;
-  const lat = size / 8;
-  const model = PRESETS['svd-xt'];
-  const cfg = model.unet;
+function list(name: string, dflt: number[]): number[] {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1].split(',').map(Number) : dflt;
+}
 
-  const graph = svdNetworkGraph(cfg, n, frames, lat, lat);
+interface Point {
+  frames: number;
+  size: number;
+  axes: ('frames' | 'resolution')[];
+}
+
+interface Measured extends Point {
+  batch: number;
+  flops: number;
+  firstMs: number;
+  ms: number;
+  vmHWM?: number;
+  pss?: number;
+  torchMs?: number;
+  torchFirstMs?: number;
+  torchPeak?: number;
+}
+
+function points(): Point[] {
+  if (!process.argv.includes('--scaling')) return [{ frames: arg('frames', 14), size: arg('size', 256), axes: [] }];
+  const at = arg('scaling-size', QUICK ? 64 : 128);
+  const atFrames = arg('scaling-at-frames', 2);
+  const out: Point[] = list('scaling-frames', QUICK ? [2, 3] : [2, 4, 8]).map((frames) => ({
+    frames,
+    size: at,
+    axes: ['frames'],
+  }));
+  for (const size of list('scaling-sizes', QUICK ? [64, 128] : [64, 128, 192, 256])) {
+    const same = out.find((p) => p.frames === atFrames && p.size === size);
+    if (same) same.axes.push('resolution');
+    else out.push({ frames: atFrames, size, axes: ['resolution'] });
+  }
+  for (const p of out) {
+    if (p.size % 64 !== 0) throw new Error(`--scaling sizes must be multiples of 64 (got ${p.size})`);
+  }
+  return out;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Our side: one engine, the weights drawn once, each point's graph released after it. */
+async function ours(threads: number, pts: readonly Point[], runs: number): Promise<Measured[]> {
+  const cfg = PRESETS['svd-xt'].unet;
   const tree = declareVideoUNetParams(new Params(new GraphBuilder('declare'), UNET_PREFIX), cfg);
-  const flops = countFlops(graph);
-  console.log(`# unet benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
-  console.log(
-    `svd-xt UNet, ${size}×${size} (latent ${lat}×${lat}), T = ${frames}, batch ${n}; ${(flops / 1e12).toFixed(2)} TFLOP per evaluation`,
-  );
-
   const rng = new Rng(0);
   const engine = await Engine.create({ threads });
   const t0 = performance.now();
@@ -49,39 +96,149 @@ export async function benchUnet(threads: number): Promise<void> {
   console.log(
     `weights: ${tree.count().toLocaleString('en')} parameters drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
-
+  const out: Measured[] = [];
   try {
-    const feeds = {
-      x: rng.randn('x', [n, cfg.outChannels, lat, lat]),
-      concat: rng.randn('concat', [n, cfg.inChannels - cfg.outChannels, lat, lat]),
-      timesteps: new HostTensor('float32', [n], new Float32Array(n).fill(Math.fround(0.25 * Math.log(10)))),
-      context: rng.randn('context', [n, 1, cfg.contextDim]),
-      y: rng.randn('y', [n, cfg.admInChannels!]),
-      image_only_indicator: HostTensor.zeros('float32', [videos, frames]),
-    };
-    const t1 = performance.now();
-    const first = await engine.run(graph, feeds);
-    const firstMs = performance.now() - t1;
-    const out = first.out.data as Float32Array;
-    for (let i = 0; i < out.length; i++) {
-      if (!Number.isFinite(out[i])) throw new Error(`UNet output is not finite at ${i}: ${out[i]}`);
+    for (const p of pts) {
+      const n = VIDEOS * p.frames;
+      const lat = p.size / 8;
+      const graph = svdNetworkGraph(cfg, n, p.frames, lat, lat);
+      const flops = countFlops(graph);
+      console.log(
+        `svd-xt UNet, ${p.size}×${p.size} (latent ${lat}×${lat}), T = ${p.frames}, batch ${n}; ${(flops / 1e12).toFixed(2)} TFLOP per evaluation`,
+      );
+      const feeds = {
+        x: rng.randn('x', [n, cfg.outChannels, lat, lat]),
+        concat: rng.randn('concat', [n, cfg.inChannels - cfg.outChannels, lat, lat]),
+        timesteps: new HostTensor('float32', [n], new Float32Array(n).fill(Math.fround(0.25 * Math.log(10)))),
+        context: rng.randn('context', [n, 1, cfg.contextDim]),
+        y: rng.randn('y', [n, cfg.admInChannels!]),
+        image_only_indicator: HostTensor.zeros('float32', [VIDEOS, p.frames]),
+      };
+      resetPeak();
+      const t1 = performance.now();
+      const first = await engine.run(graph, feeds);
+      const firstMs = performance.now() - t1;
+      const o = first.out.data as Float32Array;
+      for (let i = 0; i < o.length; i++) {
+        if (!Number.isFinite(o[i])) throw new Error(`UNet output is not finite at ${i}: ${o[i]}`);
+      }
+      console.log(`first call (lower + session + run): ${fmtMs(firstMs)} ms; output finite ✓`);
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const t = performance.now();
+        await engine.run(graph, feeds);
+        times.push(performance.now() - t);
+      }
+      const mem = memoryFigures();
+      out.push({ ...p, batch: n, flops, firstMs, ms: median(times), vmHWM: mem.vmHWM, pss: mem.pss });
+      // Each cached session keeps its arena at its peak: release the point's graph before the next one.
+      await engine.release([graph]);
     }
-    console.log(`first call (lower + session + run): ${fmtMs(firstMs)} ms; output finite ✓`);
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t = performance.now();
-      await engine.run(graph, feeds);
-      times.push(performance.now() - t);
-    }
-    times.sort((a, c) => a - c);
-    const med = times[Math.floor(times.length / 2)];
-    const mem = memoryFigures();
-    console.log('| model | size | T | batch | time / evaluation | effective GFLOP/s | VmHWM | PSS |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    console.log(
-      `| svd-xt UNet | ${size}×${size} | ${frames} | ${n} | ${(med / 1000).toFixed(2)} s (median of ${runs}) | ${((flops / med) * 1e-6).toFixed(0)} | ${gib(mem.vmHWM)} | ${gib(mem.pss)} |`,
-    );
   } finally {
     await engine.dispose();
+  }
+  return out;
+}
+
+/** The PyTorch side, after ours (the engine disposed): the reference's VideoUNet on each point. */
+async function torchSide(threads: number, results: Measured[], runs: number): Promise<string> {
+  const repo = process.env.SVD_REFERENCE_REPO!;
+  const { proc, torch } = await TorchProcess.start(
+    'torch_unet.py',
+    [String(threads)],
+    torchEnv({ SVD_REFERENCE_REPO: repo }),
+  );
+  try {
+    const network: Record<string, unknown> = { ...SVD_UNET_SGM_PARAMS, use_checkpoint: false };
+    const loaded = await proc.request<{ params: number; seconds: number }>({ cmd: 'load', network });
+    console.log(
+      `PyTorch ${torch}: the reference's VideoUNet (${loaded.params.toLocaleString('en')} parameters, PyTorch's initialisation) built in ${loaded.seconds.toFixed(1)} s`,
+    );
+    for (const r of results) {
+      const reply = await proc.request<{ ms: number[]; first_ms: number; peak?: number }>({
+        cmd: 'forward',
+        videos: VIDEOS,
+        frames: r.frames,
+        latent: r.size / 8,
+        context_dim: network.context_dim,
+        adm_in_channels: network.adm_in_channels,
+        warmup: 1,
+        n: runs,
+      });
+      r.torchMs = median(reply.ms);
+      r.torchFirstMs = reply.first_ms;
+      r.torchPeak = reply.peak ?? undefined;
+      console.error(`  PyTorch ${r.size}×${r.size}, T = ${r.frames}: ${secs(r.torchMs)}`);
+    }
+  } finally {
+    await proc.close();
+  }
+  return `PyTorch ${torch}; reference: ${repo}`;
+}
+
+export async function benchUnet(threads: number): Promise<void> {
+  const pts = points();
+  const runs = arg('runs', QUICK ? 1 : pts.length > 1 ? 2 : 3);
+  console.log(`# unet benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
+  if (pts.length > 1) {
+    console.log(`scaling: ${pts.length} points (frames × size), ${runs} timed run(s) each after the first call`);
+  }
+
+  const results = await ours(threads, pts, runs);
+  console.log('| model | size | T | batch | time / evaluation | effective GFLOP/s | VmHWM | PSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| svd-xt UNet | ${r.size}×${r.size} | ${r.frames} | ${r.batch} | ${secs(r.ms)} (median of ${runs}) | ${((r.flops / r.ms) * 1e-6).toFixed(0)} | ${gib(r.vmHWM)} | ${gib(r.pss)} |`,
+    );
+  }
+
+  let missing = torchUnavailable({ reference: true });
+  if (!missing) {
+    try {
+      console.log(await torchSide(threads, results, runs));
+    } catch (e) {
+      missing = `the PyTorch baseline failed: ${(e as Error).message}`;
+    }
+  }
+  if (missing) {
+    console.log(`PyTorch baseline skipped: ${missing}`);
+    recordNote(SUITE, `PyTorch baseline skipped: ${missing}`);
+  } else {
+    console.log('| size | T | batch | ours | PyTorch 1.13 | ratio ours/PyTorch | VmHWM ours | VmHWM PyTorch |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      console.log(
+        `| ${r.size}×${r.size} | ${r.frames} | ${r.batch} | ${secs(r.ms)} | ${r.torchMs ? secs(r.torchMs) : '–'} | ${r.torchMs ? `${(r.ms / r.torchMs).toFixed(2)}×` : '–'} | ${gib(r.vmHWM)} | ${gib(r.torchPeak)} |`,
+      );
+    }
+  }
+
+  for (const r of results) {
+    recordFigure({
+      suite: SUITE,
+      case: `svd-xt UNet evaluation, ${r.size}×${r.size}, T = ${r.frames}, batch ${r.batch}`,
+      ours: r.ms,
+      peak: r.vmHWM,
+      ...(r.torchMs !== undefined
+        ? { baseline: { name: 'PyTorch 1.13 (reference VideoUNet)', value: r.torchMs, peak: r.torchPeak } }
+        : { baselineMissing: `PyTorch 1.13: ${missing}` }),
+      note: `${(r.flops / 1e12).toFixed(2)} TFLOP, first call ${secs(r.firstMs)}`,
+    });
+    if (r.axes.length > 0) {
+      recordScaling({
+        axes: r.axes,
+        model: 'svd-xt',
+        frames: r.frames,
+        size: r.size,
+        batch: r.batch,
+        tflop: r.flops / 1e12,
+        oursMs: r.ms,
+        oursPeak: r.vmHWM,
+        oursFirstMs: r.firstMs,
+        torchMs: r.torchMs,
+        torchPeak: r.torchPeak,
+      });
+    }
   }
 }
