@@ -31,6 +31,7 @@ import { checkpointHash } from '../weights/checkpoint-hash.ts';
 import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
 import type { GeneratedVideo, GenerateEvent, GenerateJobResult } from './events.ts';
 import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
+import type { MemoryPlan } from './memory-estimate.ts';
 import { resolveOrbit } from './orbit-request.ts';
 import type { GenerateParams } from './params.ts';
 import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
@@ -43,6 +44,8 @@ export interface GenerateJobOptions {
   previews?: boolean;
   /** Run on this engine (kept open); default: a new engine for the job, disposed at the end. */
   engine?: Engine;
+  /** Bytes of memory the memory plan may assume (default: `os.totalmem()`). */
+  availableMemory?: number;
 }
 
 /** The model a request names: a preset or a reference-structure config. */
@@ -132,6 +135,22 @@ function orbitRecord(model: SvdModel, orbit: OrbitAngles, frames: string | undef
     ...(camera ? { polarsRad: orbit.polarsRad, azimuthsRad: orbit.azimuthsRad } : {}),
     lastFrame: 'the input image (the input view, azimuth 0)',
     ...(frames ? { frames } : {}),
+  };
+}
+
+/** The CFG split a video ran with: asked for, or chosen by the memory plan. */
+function splitUsed(params: GenerateParams, plan: MemoryPlan): boolean {
+  return params.splitCfg || plan.splitCfg;
+}
+
+/** The sidecar's record of the memory plan: the split used and why, the arena, the estimated peaks. */
+function memoryPlanRecord(params: GenerateParams, plan: MemoryPlan) {
+  const split = splitUsed(params, plan);
+  return {
+    splitCfg: split,
+    splitBy: split ? (params.splitCfg ? 'request' : 'memory plan') : null,
+    memoryArena: plan.memoryArena,
+    estimatedPeakBytes: { unet: plan.unetPeakBytes, decode: plan.decodePeakBytes },
   };
 }
 
@@ -264,6 +283,7 @@ async function runPlanned(
     const batch = await imageToVideoBatch(engine, model, source, videos, {
       signal,
       intermediates,
+      availableMemory: options.availableMemory,
       onNotice: notice,
       onStage: (stage) => emit({ type: 'stage', stage }),
       onStep: (video, info) => {
@@ -333,14 +353,14 @@ async function runPlanned(
           checkpointHash: hash,
           ...(loras.length > 0 ? { loras: loraRecords(loras) } : {}),
         },
-        params: v.params,
+        params: { ...v.params, splitCfg: splitUsed(v.params, batch.plan) },
         seedDrawn: request.seedsDrawn,
         noise:
           request.noise ??
           `seeded RNG (Philox4x32-10, seed ${v.seed}, streams cond_noise, latent_noise, churn_noise.<step>)`,
         provider: request.provider,
         threads: engine.threads,
-        memoryPlan: { splitCfg: batch.plan.splitCfg, memoryArena: batch.plan.memoryArena },
+        memoryPlan: memoryPlanRecord(v.params, batch.plan),
         timingsMs: { ...batch.timings, total: performance.now() - t0 },
         memory: { vmHWM: mem.vmHWM, pss: mem.pss },
       };

@@ -35,6 +35,8 @@ export interface PipelineHooks {
   signal?: AbortSignal;
   /** Per video: receives the reference's intermediates (`sigmas`, `x_init`, `step.<i>.*`, `cond.*`, `uncond.*`). */
   intermediates?: readonly (Map<string, HostTensor> | undefined)[];
+  /** Bytes of memory the memory plan may assume (default: `os.totalmem()`; less under a container's limit). */
+  availableMemory?: number;
 }
 
 export interface ImageToVideoInputs {
@@ -112,7 +114,8 @@ export async function imageToVideoBatch(
     b.params.frames * b.inputs.image.size > a.params.frames * a.inputs.image.size ? b : a,
   );
   const [, , H, W] = largest.inputs.image.shape;
-  const plan = planMemory(model, largest.params.frames, H, W, largest.params.decodeChunk, largest.params.splitCfg);
+  const big = largest.params;
+  const plan = planMemory(model, big.frames, H, W, big.decodeChunk, big.splitCfg, hooks.availableMemory);
   for (const n of plan.notes) hooks.onNotice?.(n);
   const runner = new StageRunner(engine, weights, plan);
   const params = videos.map((v) => ({ ...v.params, splitCfg: v.params.splitCfg || plan.splitCfg }));
