@@ -3,9 +3,13 @@
  * checkpoint between the sgm single file and a diffusers folder (see `src/models/checkpoint-convert.ts`). The model is
  * `--config` (read by the same adapter as `svd generate --config`), else the svd preset for an sgm input and the
  * folder's own configs for a diffusers input.
+ * OUT must be what `--to` writes: a `.safetensors` name is never made a diffusers folder, nor a name ending in `/` an
+ * sgm file. Ctrl-C stops after the tensor being written and removes the partial output (repeated SIGINTs, as a
+ * terminal and `npx` both deliver, do not cut that short; ./interrupt.ts).
  * Exit codes: 0 done, 1 failure (unreadable input, bad config, key mismatch, output exists, …), 2 bad usage,
  * 130 interrupted.
  */
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   assertOutputFree,
@@ -13,6 +17,7 @@ import {
   type ConvertProgress,
   type ConvertTarget,
   convertCheckpoint,
+  convertTemporaryPath,
 } from '../models/checkpoint-convert.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
 import { loadModelConfig } from '../models/reference/model-config.ts';
@@ -20,11 +25,13 @@ import { type CheckpointSource, openCheckpoint } from '../weights/checkpoint.ts'
 import { CheckpointError } from '../weights/checkpoint-check.ts';
 import { CheckpointFormatError } from '../weights/checkpoint-errors.ts';
 import { SafetensorsError } from '../weights/safetensors-errors.ts';
+import { listenForInterrupt } from './interrupt.ts';
 
 export const CONVERT_USAGE = `usage: svd convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
 
   IN              an sgm single-file checkpoint (.safetensors) or a diffusers folder (unet/, vae/, image_encoder/)
-  OUT             the folder (--to diffusers) or file (--to sgm) to create; must not exist
+  OUT             the folder (--to diffusers; not a .safetensors name) or .safetensors file (--to sgm) to create;
+                  must not exist
   --to            output layout (default: the other one)
   --dtype         cast floating-point tensors (default: keep the stored dtypes)
   --config JSON   model config file: { "engine_config": <sgm YAML model: section>, "clip_arch": <ViT dims> }
@@ -70,17 +77,25 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
   if (values.dtype !== undefined && !DTYPES.includes(values.dtype as ConvertDtype)) {
     return usage(`--dtype must be float32, float16 or bfloat16, got "${values.dtype}"`);
   }
+  const given = values.to as ConvertTarget | undefined;
+  const mismatch = given && outputMismatch(output, given, true);
+  if (mismatch) return usage(mismatch);
 
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const interrupt = listenForInterrupt({
+    reason: () => new Error('interrupted'),
+    cleanupSync: () => rmSync(convertTemporaryPath(output), { recursive: true, force: true }),
+    forcedMessage: 'svd convert: interrupted; nothing was written',
+  });
+  const { signal } = interrupt;
   let source: CheckpointSource | undefined;
   try {
     const model = values.config === undefined ? undefined : loadModelConfig(values.config);
     await assertOutputFree(output);
     source = await openCheckpoint(input);
     const opened = source;
-    const to = (values.to as ConvertTarget | undefined) ?? (source.layout === 'sgm' ? 'diffusers' : 'sgm');
+    const to = given ?? (source.layout === 'sgm' ? 'diffusers' : 'sgm');
+    const implied = outputMismatch(output, to, false);
+    if (implied) return usage(implied);
     const dtype = values.dtype as ConvertDtype | undefined;
     // Said once the checks have passed and writing starts, so that a refusal is the only line printed.
     let announced = false;
@@ -104,7 +119,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
         announce();
         printProgress(p);
       },
-      signal: controller.signal,
+      signal,
     });
     const summary = result.files
       .map((f) => `${f.file || output} (${f.tensors} tensors, ${formatBytes(f.bytes)})`)
@@ -112,7 +127,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
     console.log(`svd convert: wrote ${output}: ${summary}`);
     return 0;
   } catch (err) {
-    if (controller.signal.aborted) {
+    if (signal.aborted) {
       console.error('svd convert: interrupted; nothing was written');
       return 130;
     }
@@ -129,9 +144,24 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
     console.error(`svd convert: unexpected failure: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
     await source?.close().catch(() => {});
+    interrupt.dispose();
   }
+}
+
+/**
+ * Why OUT cannot be what `to` writes, if it cannot: a `.safetensors` name for a diffusers folder, a name ending in
+ * `/` for an sgm file. `given`: whether `--to` was given (else it follows from IN's layout).
+ */
+function outputMismatch(output: string, to: ConvertTarget, given: boolean): string | undefined {
+  const why = given ? `--to ${to}` : `--to ${to} (the default for this input)`;
+  if (to === 'diffusers' && /\.safetensors$/i.test(output)) {
+    return `OUT ${output} names a .safetensors file, but ${why} writes a folder: give a folder name, or --to sgm`;
+  }
+  if (to === 'sgm' && /[/\\]$/.test(output)) {
+    return `OUT ${output} names a folder, but ${why} writes one .safetensors file`;
+  }
+  return undefined;
 }
 
 /** Prints a progress line when a new file starts, then at most every 2 s, and when everything is written. */

@@ -141,7 +141,7 @@ export async function convertCheckpoint(
     jobs = planDiffusers(source, entries, layout, inferenceIgnoreGroups(model), outDtype, options.onNotice);
   }
 
-  const tmp = `${out}.tmp-${process.pid}`;
+  const tmp = convertTemporaryPath(out);
   const totals = {
     tensors: jobs.reduce((n, j) => n + j.items.reduce((m, i) => m + i.names.length, 0), 0),
     bytes: jobs.reduce((n, j) => n + j.items.reduce((m, i) => m + itemBytes(i), 0), 0),
@@ -195,6 +195,11 @@ export async function convertCheckpoint(
     throw err;
   }
   return { out, to: options.to, files };
+}
+
+/** Where a conversion to `out` writes before the final rename (a folder or a file, as the target is). */
+export function convertTemporaryPath(out: string): string {
+  return `${out}.tmp-${process.pid}`;
 }
 
 /**
