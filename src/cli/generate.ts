@@ -1,7 +1,9 @@
 /**
  * `svd generate`: argv → a generation request → the pipeline's job (src/pipeline/generate-job.ts), with its events
  * rendered as a progress line. Bad input is one line with a non-zero exit code (2 for bad usage or values, 1 for
- * unreadable inputs) and no output file; Ctrl-C stops between engine calls, removes the temporary output and exits 130.
+ * unreadable inputs) and no output file. Ctrl-C stops the run at once, even inside a long engine call (the job's
+ * engine is disposed, which rejects the call in flight), removes the temporary outputs and ends the process by SIGINT
+ * (status 130; ./interrupt.ts says why not `exit(130)`).
  */
 
 import { runGenerateJob } from '../pipeline/generate-job.ts';
@@ -13,9 +15,11 @@ import {
 } from '../pipeline/request.ts';
 import { CliError } from './errors.ts';
 import { describeIssueForCli, GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
+import { endInterrupted, listenForInterrupt } from './interrupt.ts';
 import { createProgress } from './progress.ts';
 
-const NO_MODEL = `required: svd-mini's weights (models/svd-mini/svd-mini.safetensors) are not in this checkout, so pass a
+const NO_MODEL =
+  `required: svd-mini's weights (models/svd-mini/svd-mini.safetensors) are not in this checkout, so pass a
 checkpoint, e.g. the released SVD-XT weights (svd_xt.safetensors from Stability AI's stable-video-diffusion-img2vid-xt
 release, or its diffusers folder): svd generate --image in.png --checkpoint svd_xt.safetensors`.replace(/\n/g, ' ');
 
@@ -33,9 +37,17 @@ export async function runJobCommand(
   spec: { command: string; usage: string; parse: (input: GenerateRequestInput) => GenerateRequest },
 ): Promise<number> {
   const { command } = spec;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new CliError(`svd ${command}: interrupted; no output was written`, 130));
-  process.once('SIGINT', onSigint);
+  /** Outputs complete before a Ctrl-C (a batch keeps its finished videos). */
+  const finished: string[] = [];
+  const interrupt = listenForInterrupt({
+    reason: () =>
+      new CliError(
+        `svd ${command}: interrupted; ${finished.length === 0 ? 'no output was written' : `kept the finished ${finished.join(', ')}`}`,
+        130,
+      ),
+    forcedMessage: `svd ${command}: interrupted`,
+  });
+  const { signal } = interrupt;
   try {
     const args = parseGenerateArgs(argv, command);
     if (!args) {
@@ -47,7 +59,7 @@ export async function runJobCommand(
     const count = request.images.length * request.seeds.length;
     let currentVideo = -1;
     const result = await runGenerateJob(request, {
-      signal: controller.signal,
+      signal,
       onEvent: (event) => {
         switch (event.type) {
           case 'stage':
@@ -66,6 +78,8 @@ export async function runJobCommand(
             else console.error(`warning: ${event.message}`);
             break;
           case 'video':
+            finished.push(event.video.output);
+            break;
           case 'done':
             break;
         }
@@ -78,7 +92,7 @@ export async function runJobCommand(
     if (args.json) console.log(JSON.stringify(result, null, 2));
     return 0;
   } catch (e) {
-    const err = controller.signal.aborted ? controller.signal.reason : e;
+    const err = signal.aborted ? signal.reason : e;
     let code = err instanceof CliError ? err.exitCode : 1;
     let message = (err as Error)?.message ?? String(err);
     if (err instanceof GenerateRequestError) {
@@ -86,8 +100,9 @@ export async function runJobCommand(
       message = err.issues.map(describeIssueForCli).join('; ');
     }
     console.error(message.startsWith('svd ') ? message : `svd ${command}: ${message}`);
+    if (signal.aborted) endInterrupted();
     return code;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -2,7 +2,8 @@
  * Generation as a job, the whole of it top-down: a validated `GenerateRequest` → model → outputs checked →
  * images preprocessed → checkpoint opened strictly → conditioning → sampling → decoding (./image-to-video.ts) →
  * videos encoded with their sidecars → result. Progress is a stream of `GenerateEvent`s and an AbortSignal stops the
- * job between engine calls; the CLI and the HTTP server only translate requests and events. Every output is written
+ * job: at once when the job runs its own engine (the engine is disposed, which rejects the call in flight), else
+ * between engine calls; the CLI and the HTTP server only translate requests and events. Every output is written
  * under a temporary name and renamed when complete, so a failure or Ctrl-C never leaves a half-written file.
  */
 import { existsSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { writeSidecar } from '../video/sidecar.ts';
 import { checkVideoOutput, writeVideo } from '../video/writers.ts';
 import { checkpointHash } from '../weights/checkpoint-hash.ts';
 import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
+import { untilAborted } from './abortable.ts';
 import type { GeneratedVideo, GenerateEvent, GenerateJobResult } from './events.ts';
 import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
 import type { MemoryPlan } from './memory-estimate.ts';
@@ -264,7 +266,7 @@ async function runPlanned(
   let loras: FittedLora[] = [];
   let hash: { sha256: string; scope: string };
   try {
-    hash = await checkpointHash(request.model.checkpoint);
+    hash = await untilAborted(checkpointHash(request.model.checkpoint), signal);
     if (request.loras.length > 0) {
       loras = await openLoras(request.loras, weights.tree.shapes, { baseHash: hash.sha256, onNotice: notice });
       source = loraMergedSource(weights.source, loras);
@@ -274,7 +276,12 @@ async function runPlanned(
     throw e;
   }
   const engine = options.engine ?? (await Engine.create({ provider: request.provider, threads: request.threads }));
+  // An abort disposes the job's own engine at once: the call in flight (a decode can last minutes) rejects now and
+  // the job unwinds; the worker ends when ONNX Runtime returns. A caller's engine finishes its call.
+  const stopEngine = () => void engine.dispose();
+  if (!options.engine) signal?.addEventListener('abort', stopEngine, { once: true });
   try {
+    signal?.throwIfAborted();
     const intermediates = planned.map(() => (request.saveIntermediates ? new Map<string, HostTensor>() : undefined));
     const videos: VideoRequest[] = planned.map((v) => ({
       inputs: { image: tensors[v.image], ...(noise ?? {}), ...(v.orbit ? { orbit: v.orbit } : {}) },
@@ -389,6 +396,7 @@ async function runPlanned(
     emit({ type: 'done', result });
     return result;
   } finally {
+    signal?.removeEventListener('abort', stopEngine);
     await source.close(); // the merged source closes the base and the LoRA files
     if (!options.engine) await engine.dispose();
   }
