@@ -217,6 +217,22 @@ export function resultsMarkdown(
     for (const n of notes) out.push(`- ${n.suite}: ${cell(n.text)}`);
   }
   out.push('');
+  out.push('## Summary');
+  out.push('');
+  out.push('| suite | figures with a baseline | ratio range | geometric mean |');
+  out.push('|---|---|---|---|');
+  for (const suite of [...new Set(figures.map((f) => f.suite))]) {
+    const rs = figures
+      .filter((f) => f.suite === suite)
+      .map(ratioOf)
+      .filter((r): r is number => r !== undefined && r > 0);
+    const all = figures.filter((f) => f.suite === suite).length;
+    const gm = rs.length > 0 ? Math.exp(rs.reduce((a, r) => a + Math.log(r), 0) / rs.length) : undefined;
+    out.push(
+      `| ${suite} | ${rs.length} of ${all} | ${rs.length > 0 ? `${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×` : '–'} | ${gm !== undefined ? `${gm.toFixed(2)}×` : '–'} |`,
+    );
+  }
+  out.push('');
   out.push('## Figures');
   out.push('');
   out.push(

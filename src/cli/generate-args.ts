@@ -27,9 +27,11 @@ sampling:
   --motion-bucket N (0–255)  --cond-aug X  --size WxH|native  --decode-chunk N  --split-cfg
   --s-churn X  --s-tmin X  --s-tmax X  --s-noise X   EDM churn for euler/heun (default off)
   --noise FILE            safetensors with cond_noise [1,3,H,W] and latent_noise [T,4,H/8,W/8] (and churn_noise.<i>)
-output:
-  --out PATH              .mp4 | .webm | .gif | .webp | a directory (frame_0000.png …); default out.mp4;
-                          several videos: PATH_00.mp4, PATH_01.mp4, … (a directory: PATH/00/, PATH/01/, …)
+output (each path is checked before any work; an existing output is refused unless --overwrite):
+  --out PATH              .mp4 | .webm | .gif | .webp, or a folder for PNG frames ending in / (frame_0000.png …,
+                          video.json); default: numbered in outputs/ (000000.mp4, 000001.mp4, …, never replacing one);
+                          several videos: PATH_00.mp4, PATH_01.mp4, … (a folder: PATH/00/, PATH/01/, …)
+  --overwrite             replace existing outputs (a frames folder's earlier frame_*.png files are all replaced)
   --save-latents FILE     safetensors: latents [T,4,h,w] and frames [T,3,H,W] in [0,1]
   --save-intermediates FILE  sigmas, x_init, step.<i>.{denoised_raw,denoised,x}, cond.*, uncond.*
 engine:
@@ -112,6 +114,7 @@ const ALL_ALIASES: Readonly<Record<string, string>> = { ...FLAG_ALIASES, ...ORBI
 /** The flag that sets a request field, for messages. */
 export function flagOf(field: RequestField): string {
   if (field === 'splitCfg') return '--split-cfg';
+  if (field === 'overwrite') return '--overwrite';
   const flag = Object.keys(VALUE_FLAGS).find((f) => VALUE_FLAGS[f] === field);
   return `--${flag ?? field}`;
 }
@@ -137,6 +140,7 @@ const OPTIONS = {
   width: { type: 'string' },
   height: { type: 'string' },
   'split-cfg': { type: 'boolean' },
+  overwrite: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -199,5 +203,6 @@ export function parseGenerateArgs(argv: readonly string[], command = 'generate')
     if (v !== undefined) (input as Record<string, unknown>)[field] = v;
   }
   if (values['split-cfg']) input.splitCfg = true;
+  if (values.overwrite) input.overwrite = true;
   return { input, json: values.json === true, quiet: values.quiet === true };
 }

@@ -29,9 +29,11 @@ sampling (defaults: the model's — 21 views, 50 steps, triangle guidance 1 → 
   --s-churn X  --s-tmin X  --s-tmax X  --s-noise X  --seed N|N,N,…|random  --num-videos N
   --noise FILE            safetensors with cond_noise [1,3,H,W] and latent_noise [N,4,H/8,W/8]
 output:
-  --out PATH              the orbit as .mp4 | .webm | .gif | .webp, or a directory of PNG frames (default orbit.mp4),
-                          with its sidecar (.json: the camera of every view, parameters, model, timings)
+  --out PATH              the orbit as .mp4 | .webm | .gif | .webp, or a folder of PNG frames ending in / (default:
+                          numbered in outputs/, 000000.mp4, …), with its sidecar (.json: the camera of every view,
+                          parameters, model, timings)
   --out-frames DIR        also the views as numbered PNG frames DIR/frame_0000.png … (for svd eval quality)
+  --overwrite             replace existing outputs (otherwise refused before any work)
   --fps N                 video frame rate (default 7)
   --save-latents FILE  --save-intermediates FILE
 engine:

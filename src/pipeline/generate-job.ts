@@ -1,14 +1,12 @@
 /**
- * Generation as a job, the whole of it top-down: a validated `GenerateRequest` → model → outputs checked →
- * images preprocessed → checkpoint opened strictly → conditioning → sampling → decoding (./image-to-video.ts) →
- * videos encoded with their sidecars → result. Progress is a stream of `GenerateEvent`s and an AbortSignal stops the
- * job: at once when the job runs its own engine (the engine is disposed, which rejects the call in flight), else
- * between engine calls; the CLI and the HTTP server only translate requests and events. Every output is written
- * under a temporary name and renamed when complete, so a failure or Ctrl-C never leaves a half-written file.
+ * Generation as a job, the whole of it top-down: a validated `GenerateRequest` → model → outputs planned and checked
+ * (./output-plan.ts) → images preprocessed → checkpoint opened strictly → conditioning → sampling → decoding
+ * (./image-to-video.ts) → videos encoded with their sidecars → result. Progress is a stream of `GenerateEvent`s and an
+ * AbortSignal stops the job: at once when the job runs its own engine (the engine is disposed, which rejects the
+ * call in flight), else between engine calls; the CLI and the HTTP server only translate requests and events. Every
+ * output is written under a temporary name and renamed when complete, so a failure or Ctrl-C never leaves a
+ * half-written file.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, rmdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
 import type { OrbitAngles } from '../conditioning/orbit.ts';
 import { isMultiViewModel, type SvdModel } from '../models/description.ts';
 import { openModelWeights } from '../models/load-weights.ts';
@@ -24,10 +22,9 @@ import type { HostTensor } from '../tensor/host-tensor.ts';
 import { unitFramesToVideo } from '../video/frames.ts';
 import { rgbToTensor } from '../video/image-io.ts';
 import { prepareObjectImage } from '../video/object-image.ts';
-import { resolveVideoOutput } from '../video/output-path.ts';
 import { type PreprocessedImage, preprocessImage, requiredSizeMultiple } from '../video/preprocess.ts';
 import { writeSidecar } from '../video/sidecar.ts';
-import { checkVideoOutput, writeVideo } from '../video/writers.ts';
+import { writeVideo } from '../video/writers.ts';
 import { checkpointHash } from '../weights/checkpoint-hash.ts';
 import { SafetensorsFile, writeSafetensors } from '../weights/index.ts';
 import { untilAborted } from './abortable.ts';
@@ -35,6 +32,7 @@ import type { GeneratedVideo, GenerateEvent, GenerateJobResult } from './events.
 import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
 import type { MemoryPlan } from './memory-estimate.ts';
 import { resolveOrbit } from './orbit-request.ts';
+import { planOutputs, removeMadeFolders, type VideoOutputs } from './output-plan.ts';
 import type { GenerateParams } from './params.ts';
 import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
 import { latentPreview } from './stages/preview.ts';
@@ -61,14 +59,7 @@ export function resolveModel(request: Pick<GenerateRequest, 'model'>): SvdModel 
   return getPreset(name);
 }
 
-/** The output path of video `index` of `count`: `clip.mp4` → `clip_00.mp4`, …; frames `dir/` → `dir/00/`. */
-export function videoOutputPath(out: string, index: number, count: number): string {
-  if (count === 1) return out;
-  const k = String(index).padStart(Math.max(2, String(count - 1).length), '0');
-  if (resolveVideoOutput(out).format === 'frames') return `${join(out, k)}/`;
-  const ext = extname(out);
-  return join(dirname(out), `${basename(out, ext)}_${k}${ext}`);
-}
+export { videoOutputPath } from './output-plan.ts';
 
 function imageName(source: ImageSource): string {
   return typeof source === 'string' ? source : source.name;
@@ -79,7 +70,8 @@ interface PlannedVideo {
   image: number;
   seed: number;
   params: GenerateParams;
-  out: string;
+  /** Where its outputs go (./output-plan.ts). */
+  outputs: VideoOutputs;
   /** A multi-view orbit's camera (request.orbit resolved for the model). */
   orbit?: OrbitAngles;
 }
@@ -186,32 +178,25 @@ export async function runGenerateJob(
     ]);
   }
   const count = request.images.length * request.seeds.length;
-  const planned: PlannedVideo[] = [];
+  const pending: Omit<PlannedVideo, 'outputs'>[] = [];
   for (let image = 0; image < request.images.length; image++) {
     for (const seed of request.seeds) {
-      const index = planned.length;
       const params = resolveParams(request, model.sampling, seed);
       const orbit = request.orbit ? resolveOrbit(model, request.orbit, params.frames) : undefined;
-      planned.push({ index, image, seed, params, out: videoOutputPath(request.out, index, count), orbit });
+      pending.push({ index: pending.length, image, seed, params, orbit });
     }
   }
-  const motion = planned[0].params.motionBucketId;
+  const motion = pending[0].params.motionBucketId;
   if (motion > 255) notice(`motion bucket ${motion} is outside the trained range 0–255`);
 
-  // Outputs first: an unwritable path or a missing ffmpeg fails before any work. Several videos into a frames
-  // folder go to numbered sub-folders of it, so the folder itself is made (and removed again if the job fails).
-  const madeFolder = count > 1 && resolveVideoOutput(request.out).format === 'frames' && !existsSync(request.out);
-  if (madeFolder) await mkdir(request.out);
+  // Outputs first: a refused or unwritable path or a missing ffmpeg fails before any work. Folders made for the
+  // outputs are removed again if the job fails while they are empty (finished videos stay).
+  const plan = await planOutputs(request, count);
+  const planned = pending.map((v) => ({ ...v, outputs: plan.videos[v.index] }));
   try {
-    for (const v of planned) await checkVideoOutput(v.out);
-    const outFrames = request.orbit?.outFrames;
-    if (outFrames) {
-      if (count > 1) await mkdir(outFrames, { recursive: true });
-      for (const v of planned) await checkVideoOutput(videoOutputPath(outFrames, v.index, count), { format: 'frames' });
-    }
     return await runPlanned(request, model, planned, options, t0);
   } catch (e) {
-    if (madeFolder) await rmdir(request.out).catch(() => {}); // only when empty: finished videos stay
+    await removeMadeFolders(plan);
     throw e;
   }
 }
@@ -312,16 +297,10 @@ async function runPlanned(
     // Tensors the user asked for, then the videos.
     for (const v of planned) {
       const result = batch.videos[v.index];
-      if (request.saveLatents) {
-        await writeSafetensors(videoOutputPath(request.saveLatents, v.index, count), {
-          latents: result.latents,
-          frames: result.frames,
-        });
-      }
+      const { saveLatents, saveIntermediates } = v.outputs;
+      if (saveLatents) await writeSafetensors(saveLatents, { latents: result.latents, frames: result.frames });
       const inter = intermediates[v.index];
-      if (inter && request.saveIntermediates) {
-        await writeSafetensors(videoOutputPath(request.saveIntermediates, v.index, count), inter);
-      }
+      if (inter && saveIntermediates) await writeSafetensors(saveIntermediates, inter);
     }
     emit({ type: 'stage', stage: 'encoding' });
     const written: GeneratedVideo[] = [];
@@ -329,9 +308,12 @@ async function runPlanned(
     for (const v of planned) {
       const result = batch.videos[v.index];
       const fps = request.fps ?? v.params.fpsId + 1;
-      const video = await writeVideo(unitFramesToVideo(result.frames), v.out, { fps, signal });
-      const framesOut = request.orbit?.outFrames ? videoOutputPath(request.orbit.outFrames, v.index, count) : undefined;
-      if (framesOut) await writeVideo(unitFramesToVideo(result.frames), framesOut, { fps, signal, format: 'frames' });
+      const { out, outFrames: framesOut } = v.outputs;
+      const overwrite = request.overwrite;
+      const video = await writeVideo(unitFramesToVideo(result.frames), out, { fps, signal, overwrite });
+      if (framesOut) {
+        await writeVideo(unitFramesToVideo(result.frames), framesOut, { fps, signal, format: 'frames', overwrite });
+      }
       const pre = images[v.image];
       const mem = memoryFigures();
       const record = {
@@ -371,7 +353,7 @@ async function runPlanned(
         timingsMs: { ...batch.timings, total: performance.now() - t0 },
         memory: { vmHWM: mem.vmHWM, pss: mem.pss },
       };
-      const sidecar = await writeSidecar(v.out, record, video.format);
+      const sidecar = await writeSidecar(out, record, video.format);
       const done: GeneratedVideo = {
         index: v.index,
         image: imageName(request.images[v.image]),

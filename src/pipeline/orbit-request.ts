@@ -18,8 +18,6 @@ import {
 
 /** The preset an orbit uses when neither --preset nor --config is given. */
 export const DEFAULT_ORBIT_PRESET = 'sv3d-p';
-/** The default output of an orbit. */
-export const DEFAULT_ORBIT_OUT = 'orbit.mp4';
 
 /** Numbers from a number, a decimal string, a comma-separated list or an array; undefined if any is not a number. */
 function numbers(v: unknown): number[] | undefined {
@@ -82,7 +80,7 @@ export function parseOrbitRequest(
     rest.config === undefined || rest.config === null ? (rest.preset ?? DEFAULT_ORBIT_PRESET) : rest.preset;
   let request: GenerateRequest | undefined;
   try {
-    request = parseGenerateRequest({ ...rest, preset, out: rest.out ?? DEFAULT_ORBIT_OUT }, { ...options, shipped: null });
+    request = parseGenerateRequest({ ...rest, preset }, { ...options, shipped: null });
   } catch (e) {
     if (!(e instanceof GenerateRequestError)) throw e;
     issues.push(...e.issues);

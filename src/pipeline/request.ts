@@ -4,8 +4,9 @@
  * throws a `GenerateRequestError` listing each problem with the field's name, the value given and what was expected.
  * Values that depend on the model (frames, steps, cfg, …) stay overrides here; `resolveParams` fills in the model's.
  */
-import { resolve } from 'node:path';
+
 import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
 import { GUIDER_KINDS, type GuiderKind, SAMPLER_KINDS, type SamplerKind } from '../diffusion/config.ts';
 import type { SamplingDefaults } from '../models/description.ts';
 import { type LoraSpec, parseLoraSpec } from '../models/lora/spec.ts';
@@ -50,6 +51,8 @@ export interface GenerateRequestInput {
   out?: unknown;
   saveLatents?: unknown;
   saveIntermediates?: unknown;
+  /** Replace existing outputs (default: refuse them before any work). */
+  overwrite?: unknown;
   provider?: unknown;
   threads?: unknown;
   /** Multi-view orbits only (`svd orbit`, ./orbit-request.ts): degrees, one value or one per view. */
@@ -108,9 +111,12 @@ export interface GenerateRequest {
   readonly size?: { readonly width: number; readonly height: number } | 'native';
   /** safetensors with `cond_noise`, `latent_noise` (and `churn_noise.<i>`) instead of the RNG (one video only). */
   readonly noise?: string;
-  readonly out: string;
+  /** A video file or a folder for PNG frames (ending in `/`); none: numbered files in `outputs/` (./output-plan.ts). */
+  readonly out?: string;
   readonly saveLatents?: string;
   readonly saveIntermediates?: string;
+  /** Replace existing outputs; otherwise an existing output is an error before any work. */
+  readonly overwrite: boolean;
   readonly provider: Provider;
   readonly threads?: number;
   /** A multi-view orbit (`svd orbit`): the camera as given; resolved against the model in the job. */
@@ -338,10 +344,7 @@ function resolveNamedLoras(
 }
 
 /** Validates a request; throws a GenerateRequestError with every issue found. */
-export function parseGenerateRequest(
-  input: GenerateRequestInput,
-  options: ParseRequestOptions = {},
-): GenerateRequest {
+export function parseGenerateRequest(input: GenerateRequestInput, options: ParseRequestOptions = {}): GenerateRequest {
   const r = new Reader(input);
   const images = readImages(r);
   const checkpoint = r.path('checkpoint');
@@ -386,7 +389,7 @@ export function parseGenerateRequest(
   if (noise !== undefined && images.length * seeds.length > 1) {
     r.issue('noise', noise, 'a single video (the noise file holds one video’s draws)');
   }
-  const out = r.path('out') ?? 'out.mp4';
+  const out = r.path('out');
   const provider = r.oneOf<Provider>('provider', ['cpu', 'webgpu', 'cuda']) ?? 'cpu';
   const threads = r.int('threads', 1, 1024);
   const shipped = options.shipped === undefined ? findShippedModel() : (options.shipped ?? undefined);
@@ -406,6 +409,7 @@ export function parseGenerateRequest(
     out,
     saveLatents: r.path('saveLatents'),
     saveIntermediates: r.path('saveIntermediates'),
+    overwrite: r.bool('overwrite') ?? false,
     provider,
     threads,
   };

@@ -105,6 +105,7 @@ export const SERVER_ONLY_FIELDS: readonly string[] = [
   'config',
   'noise',
   'out',
+  'overwrite',
   'saveLatents',
   'saveIntermediates',
   'provider',

@@ -1,10 +1,12 @@
 /**
  * Output paths of the video writers: which format a path asks for, whether it can be written (checked before any
- * work), and temporary sibling names (outputs are written under a temporary name and renamed when complete).
+ * work), and temporary sibling names (outputs are written under a temporary name and renamed when complete). An
+ * existing output is replaced unless `overwrite: false`; a folder of PNG frames counts as existing when it holds an
+ * earlier run's frames (`frame_*.png`, `video.json`), not when it holds only other files.
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { open, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { VideoOutputError } from './errors.ts';
 
@@ -27,9 +29,14 @@ export interface VideoOutput {
   existingDir: boolean;
 }
 
+/** The files of a frames folder that a run writes: its frames and its sidecar. */
+export const FRAME_FILE = /^frame_\d+\.png$/;
+const FRAMES_SIDECAR = 'video.json';
+
 /**
- * The format an output path asks for: a path ending in `/`, an existing directory or a name without extension is a
- * directory of PNG frames; `.mp4`, `.webm`, `.gif`, `.webp` are video files. An explicit `format` wins.
+ * The format an output path asks for: a path ending in `/` or an existing directory is a directory of PNG frames;
+ * `.mp4`, `.webm`, `.gif`, `.webp` are video files. A new name without an extension is refused (it would silently
+ * become a folder of frames); an explicit `format` wins.
  */
 export function resolveVideoOutput(out: string, format?: VideoFormat): VideoOutput {
   if (out.length === 0) throw new VideoOutputError('bad-options', out, 'the output path is empty');
@@ -38,7 +45,13 @@ export function resolveVideoOutput(out: string, format?: VideoFormat): VideoOutp
   if (format) return { path, format, existingDir: format === 'frames' && existingDir };
   if (out.endsWith('/') || out.endsWith(sep) || existingDir) return { path, format: 'frames', existingDir };
   const ext = extname(path).toLowerCase();
-  if (ext === '') return { path, format: 'frames', existingDir: false };
+  if (ext === '') {
+    throw new VideoOutputError(
+      'bad-options',
+      out,
+      `output ${out} has no extension: name a video file (.mp4, .webm, .gif, .webp) or a folder for PNG frames ending in / (${out}/)`,
+    );
+  }
   const byExt = VIDEO_FILE_EXTENSIONS[ext];
   if (!byExt) {
     throw new VideoOutputError(
@@ -52,7 +65,7 @@ export function resolveVideoOutput(out: string, format?: VideoFormat): VideoOutp
 
 export interface CheckWritableOptions {
   format?: VideoFormat;
-  /** Refuse an existing output file (default: replace it). */
+  /** Refuse an existing output file, or a frames folder holding an earlier run's frames (default: replace them). */
   overwrite?: boolean;
 }
 
@@ -77,9 +90,39 @@ export async function checkWritable(out: string, opts: CheckWritableOptions = {}
     if (opts.overwrite === false && target.format !== 'frames') {
       throw new VideoOutputError('exists', out, `output ${out} already exists (not overwriting)`);
     }
+    if (opts.overwrite === false && target.format === 'frames') {
+      const earlier = await earlierRunFiles(target.path);
+      if (earlier.length > 0) {
+        throw new VideoOutputError(
+          'exists',
+          out,
+          `output folder ${out} holds an earlier run's frames (${earlier[0]}${earlier.length > 1 ? ', …' : ''}); not overwriting`,
+        );
+      }
+    }
   }
   await probeDirectory(target.existingDir ? target.path : dirname(target.path), out);
   return target;
+}
+
+/** The files of an earlier run in frames folder `dir` (frames and sidecar), sorted; none for a missing folder. */
+export async function earlierRunFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => FRAME_FILE.test(n) || n === FRAMES_SIDECAR).sort();
+}
+
+/**
+ * Checks, before any work, that a plain output file (not a video: a tensor file, say) can be written at `path`: its
+ * folder exists and accepts a new file, the path is not a directory, and it does not exist when `overwrite` is false.
+ */
+export async function checkFileWritable(path: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+  if (path.length === 0) throw new VideoOutputError('bad-options', path, 'the output path is empty');
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new VideoOutputError('unwritable', path, `output ${path} is a directory`);
+  if (existing && opts.overwrite === false) {
+    throw new VideoOutputError('exists', path, `output ${path} already exists (not overwriting)`);
+  }
+  await probeDirectory(dirname(resolve(path)), path);
 }
 
 /** A fresh hidden name next to `path` (same directory, so the final rename is atomic). */

@@ -1,13 +1,14 @@
 /**
  * A video as a directory of lossless PNG frames (`frame_0000.png`, `frame_0001.png`, …), written with sharp. The
  * frames go to a temporary directory first; a new output directory is then renamed into place, and for an existing
- * directory the finished frames are moved into it (replacing same-named files).
+ * directory the finished frames are moved into it (replacing same-named files) and the frames of an earlier run that
+ * the new ones did not replace are deleted (no stale `frame_0003.png` beside a 2-frame video). Other files stay.
  */
-import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { VideoFrames } from './frames.ts';
-import { removeQuietly, temporarySibling } from './output-path.ts';
+import { FRAME_FILE, removeQuietly, temporarySibling } from './output-path.ts';
 
 export interface WritePngFramesOptions {
   signal?: AbortSignal;
@@ -39,8 +40,12 @@ export async function writePngFrames(
     await encodeAll(frames, staging, opts);
     signal?.throwIfAborted();
     if (existingDir) {
-      for (const name of await readdir(staging)) await rename(join(staging, name), join(dir, name));
+      const written = new Set(await readdir(staging));
+      for (const name of written) await rename(join(staging, name), join(dir, name));
       await rmdir(staging);
+      for (const name of await readdir(dir)) {
+        if (FRAME_FILE.test(name) && !written.has(name)) await unlink(join(dir, name));
+      }
     } else {
       await rename(staging, dir);
     }

@@ -32,7 +32,7 @@ export interface WriteVideoOptions {
   signal?: AbortSignal;
   /** Progress: frame `i` (1-based) of `n` handed to the encoder. */
   onFrame?: (i: number, n: number) => void;
-  /** Refuse to replace an existing output file (default: replace). */
+  /** Refuse to replace an existing output file or an earlier run's frames (default: replace them). */
   overwrite?: boolean;
   /** The ffmpeg binary (default `ffmpeg` on PATH). */
   ffmpegPath?: string;
@@ -85,6 +85,10 @@ export async function writeVideo(frames: VideoFrames, out: string, opts: WriteVi
     const written = await stat(temporary).catch(() => undefined);
     if (!written?.size) throw new VideoOutputError('ffmpeg-failed', out, `ffmpeg wrote no data for ${out}`);
     opts.signal?.throwIfAborted();
+    // Another process may have taken the name since the check (two runs numbering outputs in one folder).
+    if (opts.overwrite === false && (await stat(target.path).catch(() => undefined))) {
+      throw new VideoOutputError('exists', out, `output ${out} already exists (not overwriting)`);
+    }
     await rename(temporary, target.path);
   } catch (e) {
     await removeQuietly(temporary);

@@ -77,7 +77,7 @@ test('a transparent object is centred on white; an opaque photo is used as it is
 test('svd orbit --help lists the camera and the background behaviour', () => {
   const r = spawnSync(process.execPath, [BIN, 'orbit', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const s of ['--elevation', '--azimuths', '--out-frames', 'rembg', 'default orbit.mp4', 'sv3d-p|sv3d-u']) {
+  for (const s of ['--elevation', '--azimuths', '--out-frames', 'rembg', 'numbered in outputs/', 'sv3d-p|sv3d-u']) {
     assert.ok(r.stdout.includes(s), s);
   }
 });

@@ -256,12 +256,17 @@ describe('writeVideo: nothing is left behind on abort or failure', () => {
 });
 
 describe('output paths', () => {
-  test('the format follows the path: extension, trailing slash, existing directory, no extension', () => {
+  test('the format follows the path: extension, trailing slash, existing directory; a new name needs an extension', () => {
     const dir = freshDir();
     assert.equal(resolveVideoOutput(join(dir, 'a.MP4')).format, 'mp4');
     assert.equal(resolveVideoOutput(join(dir, 'a.webm')).format, 'webm');
     assert.equal(resolveVideoOutput(join(dir, 'x.gif/')).format, 'frames');
-    assert.equal(resolveVideoOutput(join(dir, 'out')).format, 'frames');
+    assert.throws(
+      () => resolveVideoOutput(join(dir, 'out')),
+      (e: unknown) =>
+        e instanceof VideoOutputError && e.problem === 'bad-options' && /out has no extension/.test(e.message),
+    );
+    assert.equal(resolveVideoOutput(join(dir, 'out'), 'frames').format, 'frames');
     assert.equal(resolveVideoOutput(dir).format, 'frames');
     assert.equal(resolveVideoOutput(join(dir, 'a.mp4'), 'webm').format, 'webm');
     assert.throws(
