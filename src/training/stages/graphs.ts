@@ -13,7 +13,6 @@ import { FIRST_STAGE_PREFIX } from '../../models/declare-params.ts';
 import type { EmbedderSpec, SvdModel } from '../../models/description.ts';
 import { concatChannels, svdNetwork, UNET_PREFIX } from '../../models/svd-network.ts';
 import { unetBlockScopes } from '../../models/unet/index.ts';
-import { encodeMoments } from '../../models/vae/autoencoder.ts';
 import { buildDecoder } from '../../models/vae/decoder.ts';
 import { buildEncoder } from '../../models/vae/encoder.ts';
 import { DiagonalGaussian } from '../../models/vae/gaussian.ts';
@@ -21,24 +20,7 @@ import { buildVideoDecoder } from '../../models/vae/video-decoder.ts';
 import { Params } from '../../nn/params.ts';
 import type { HostTensor } from '../../tensor/host-tensor.ts';
 
-/** frames [N, 3, H, W] in [−1, 1] → `mean`, `logvar` [N, z, H/8, W/8] of the first stage's posterior. */
-export function firstStageEncoderGraph(model: SvdModel, n: number, height: number, width: number): Graph {
-  const fs = model.firstStage;
-  const b = new GraphBuilder(`first_stage_encoder_${n}x${height}x${width}`);
-  const x = b.input('frames', [n, 3, height, width]);
-  const p = new Params(b).pp(FIRST_STAGE_PREFIX);
-  let moments: SymTensor;
-  if (fs.kind === 'autoencoder-kl') moments = encodeMoments(p, x, fs.kl);
-  else if (fs.encoder) moments = buildEncoder(p.pp('encoder'), x, fs.encoder);
-  else
-    throw new Error(
-      `${model.name}: the first stage has no encoder (torch.nn.Identity): it cannot encode training data`,
-    );
-  const g = new DiagonalGaussian(moments);
-  b.output('mean', g.mean);
-  b.output('logvar', g.logvar);
-  return b.build();
-}
+export { firstStageEncoderGraph } from '../../models/vae/first-stage-encoder.ts';
 
 /** The conditioner for one sample's batch (shapes and dtypes of `batch`), with `keep.<index>` inputs for `dropping`. */
 export function conditionerTrainGraph(

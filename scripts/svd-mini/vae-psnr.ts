@@ -1,0 +1,57 @@
+/**
+ * The first stage's reconstruction PSNR on svd-mini's held-out photos (cover-cropped to 128×128 as generation does):
+ * how much of an input image the autoencoder alone gives back. CHECKPOINT is a whole svd-mini checkpoint, or a training
+ * checkpoint of the autoencoder stage (`runs/svd-mini/autoencoder/ckpt/step-*.safetensors`: its weights are laid over
+ * fresh ones). Usage:
+ *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …]   (default: the held-out photos)
+ */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
+import { freshWeights } from '../../src/models/fresh-weights.ts';
+import { openModelWeights } from '../../src/models/load-weights.ts';
+import { SVD_MINI } from '../../src/models/presets.ts';
+import { reconstructFrames } from '../../src/pipeline/reconstruct.ts';
+import { Engine } from '../../src/runtime/engine.ts';
+import { rgbToTensor } from '../../src/video/image-io.ts';
+import { preprocessImage } from '../../src/video/preprocess.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
+import { HELDOUT_PHOTOS, OPENCV_DATA } from './build-footage.ts';
+
+const [checkpoint, ...given] = process.argv.slice(2);
+if (!checkpoint) throw new Error('usage: vae-psnr.ts CHECKPOINT [PHOTO …]');
+const photos = given.length > 0 ? given : HELDOUT_PHOTOS.map((p) => join(OPENCV_DATA, p));
+
+// A training checkpoint holds the trained tensors (and the optimizer's, prefixed): lay them over fresh weights.
+let path = checkpoint;
+const file = await SafetensorsFile.open(checkpoint);
+const isTrainState = file.metadata.format === 'svd-ts-train-state';
+if (isTrainState) {
+  const all = freshWeights(SVD_MINI, 0);
+  for (const [k, t] of await file.readAll()) if (!k.includes(':')) all.set(k, t);
+  path = join(tmpdir(), `vae-psnr-${process.pid}.safetensors`);
+  await writeSafetensors(path, all, { format: 'pt' });
+}
+await file.close();
+
+const engine = await Engine.create({ provider: 'cpu' });
+const weights = await openModelWeights(path, SVD_MINI);
+const [w, h] = SVD_MINI.sampling.size;
+const rows: number[] = [];
+try {
+  for (const photo of photos) {
+    const pre = await preprocessImage(photo, { target: { width: w, height: h }, trainedSize: { width: w, height: h } });
+    const x = rgbToTensor(pre.image); // [1, 3, H, W] in [−1, 1]
+    const y = await reconstructFrames(engine, SVD_MINI, weights.source, x);
+    const ref = planesFromInterleaved(pre.image.data, w, h);
+    const db = psnr(ref, { width: w, height: h, channels: 3, data: y.data as Float32Array });
+    rows.push(db);
+    console.log(`${photo.split('/').pop()}\t${db.toFixed(2)} dB`);
+  }
+  console.log(`mean\t${(rows.reduce((a, b) => a + b, 0) / rows.length).toFixed(2)} dB`);
+} finally {
+  await weights.source.close();
+  await engine.dispose();
+  if (isTrainState) rmSync(path, { force: true });
+}
