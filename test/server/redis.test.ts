@@ -5,12 +5,10 @@
  * the server is down is applied when it starts again.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { type RedisServer, redisServerMissing, startRedisServer } from '../helpers/redis-server.ts';
 import {
@@ -19,57 +17,19 @@ import {
   multipart,
   readEvents,
   startTinyServer,
-  TINY_DIR,
   type TinyServer,
   waitForJob,
 } from '../helpers/server.ts';
+import { startWorker, stopProcess, type WorkerProcess } from '../helpers/svd-processes.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/svd.mjs', import.meta.url));
 const skip = redisServerMissing();
 let redis: RedisServer;
 let server: TinyServer;
 let dataDir: string;
 const QUEUE = `svd-generate-test-${process.pid}`;
 
-interface WorkerProcess {
-  child: ChildProcess;
-  started: string[];
-  exited: Promise<void>;
-}
-
-function startWorker(): Promise<WorkerProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'worker',
-      ...['--redis', redis.url, '--queue', QUEUE, '--threads', '1'],
-      ...['--checkpoint', `${TINY_DIR}checkpoint.safetensors`, '--config', `${TINY_DIR}config.json`],
-      ...['--lock-duration', '2', '--stalled-interval', '1'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const w: WorkerProcess = { child, started: [], exited: new Promise((r) => child.once('exit', () => r())) };
-  let err = '';
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d;
-      for (const m of out.matchAll(/^started (v[0-9a-f]{24})/gm)) if (!w.started.includes(m[1])) w.started.push(m[1]);
-      if (out.includes('ready on queue')) resolve(w);
-    });
-    child.once('exit', (code) => reject(new Error(`svd worker exited (${code}): ${err}`)));
-  });
-}
-
-async function stopWorker(w: WorkerProcess): Promise<void> {
-  if (w.child.exitCode === null && w.child.signalCode === null) {
-    w.child.kill('SIGTERM');
-    await w.exited;
-  }
+function startTinyWorker(): Promise<WorkerProcess> {
+  return startWorker(redis.url, QUEUE, ['--lock-duration', '2', '--stalled-interval', '1']);
 }
 
 async function submit(fields: Record<string, string>): Promise<string> {
@@ -85,12 +45,12 @@ before(async () => {
   redis = await startRedisServer();
   dataDir = mkdtempSync(join(tmpdir(), 'svd-serve-redis-'));
   server = await startTinyServer({ dataDir, redisUrl: redis.url, queueName: QUEUE });
-  workers = await Promise.all([startWorker(), startWorker()]);
+  workers = await Promise.all([startTinyWorker(), startTinyWorker()]);
 });
 
 after(async () => {
   if (skip) return;
-  await Promise.all(workers.map(stopWorker));
+  await Promise.all(workers.map(stopProcess));
   await server?.close();
   await redis?.stop();
   rmSync(dataDir, { recursive: true, force: true });
