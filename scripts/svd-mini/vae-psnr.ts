@@ -14,6 +14,7 @@ import { openModelWeights } from '../../src/models/load-weights.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { reconstructFrames } from '../../src/pipeline/reconstruct.ts';
 import { Engine } from '../../src/runtime/engine.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
@@ -29,7 +30,7 @@ const file = await SafetensorsFile.open(checkpoint);
 const isTrainState = file.metadata.format === 'svd-ts-train-state';
 if (isTrainState) {
   const all = freshWeights(SVD_MINI, 0);
-  for (const [k, t] of await file.readAll()) if (!k.includes(':')) all.set(k, t);
+  for (const [k, t] of await file.readAll()) if (!k.includes(':')) all.set(k, t as HostTensor<'float32'>);
   path = join(tmpdir(), `vae-psnr-${process.pid}.safetensors`);
   await writeSafetensors(path, all, { format: 'pt' });
 }
