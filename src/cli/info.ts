@@ -5,6 +5,8 @@ import ort from 'onnxruntime-node';
 import { Engine } from '../runtime/engine.ts';
 import type { Provider } from '../runtime/protocol.ts';
 
+const PROVIDERS: readonly Provider[] = ['cpu', 'webgpu', 'cuda'];
+
 export async function infoCommand(argv: readonly string[]): Promise<number> {
   let values: { provider?: string; json?: boolean };
   try {
@@ -18,6 +20,10 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const provider = (values.provider ?? 'cpu') as Provider;
+  if (!PROVIDERS.includes(provider)) {
+    console.error(`svd info: --provider ${JSON.stringify(values.provider)}: expected one of ${PROVIDERS.join(', ')}`);
+    return 2;
+  }
   const info: Record<string, unknown> = {
     node: process.version,
     onnxruntime: ort.env.versions.common,

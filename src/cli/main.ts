@@ -1,6 +1,9 @@
 /**
  * The `svd` command line. Commands grow with the project's issues; each is a small module under `src/cli/`.
- * Exit codes: 0 ok, 1 failure, 2 bad usage or missing prerequisites.
+ * Exit codes, the same for every command: 0 ok; 2 the command line is wrong (unknown command or option, a missing,
+ * malformed or out-of-range value, contradictory options, a config whose content is not valid); 1 a well-formed
+ * command failed (an input file missing or unreadable, a checkpoint that does not fit, a failed write); 130
+ * interrupted. test/cli/exit-codes.test.ts holds every command to it.
  */
 import { readFileSync } from 'node:fs';
 import { convertCommand } from './convert.ts';

@@ -80,7 +80,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     const str = (k: string) => values[k] as string | undefined;
     const checkpoint = str('checkpoint');
     if (checkpoint !== undefined && !existsSync(checkpoint)) {
-      throw usageError(`svd serve: --checkpoint ${checkpoint}: no such file or folder`);
+      throw new CliError(`svd serve: --checkpoint ${checkpoint}: no such file or folder`, 1);
     }
     let served: ReturnType<typeof servedModel>;
     try {

@@ -52,14 +52,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The train config file: missing or unreadable is a failure (exit 1), as any input file; not JSON is bad usage. */
 function readJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw usageError(
-      `svd train: --config ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new CliError(`svd train: --config ${path}: ${missing ? 'no such file' : (e as Error).message}`, 1);
   }
   try {
     return JSON.parse(text);

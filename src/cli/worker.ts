@@ -61,7 +61,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     const checkpoint = str('checkpoint');
     if (!redis) throw usageError('svd worker: --redis URL is required');
     if (checkpoint !== undefined && !existsSync(checkpoint)) {
-      throw usageError(`svd worker: --checkpoint ${checkpoint}: no such file or folder`);
+      throw new CliError(`svd worker: --checkpoint ${checkpoint}: no such file or folder`, 1);
     }
     let served: ReturnType<typeof servedModel>;
     try {

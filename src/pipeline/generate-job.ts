@@ -13,9 +13,7 @@ import { openModelWeights } from '../models/load-weights.ts';
 import { loraRecords, openLoras } from '../models/lora/apply.ts';
 import type { FittedLora } from '../models/lora/fit.ts';
 import { loraMergedSource } from '../models/lora/merged-source.ts';
-import { getPreset, PRESET_NAMES, PRESETS } from '../models/presets.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
-import { loadModelConfig } from '../models/reference/model-config.ts';
 import { Engine } from '../runtime/engine.ts';
 import { memoryFigures } from '../runtime/process-memory.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
@@ -33,6 +31,7 @@ import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
 import type { MemoryPlan } from './memory-estimate.ts';
 import { resolveOrbit } from './orbit-request.ts';
 import { planOutputs, removeMadeFolders, type VideoOutputs } from './output-plan.ts';
+import { modelOrigin, resolveModel } from './resolve-model.ts';
 import type { GenerateParams } from './params.ts';
 import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
 import { latentPreview } from './stages/preview.ts';
@@ -48,16 +47,7 @@ export interface GenerateJobOptions {
   availableMemory?: number;
 }
 
-/** The model a request names: a preset or a reference-structure config. */
-export function resolveModel(request: Pick<GenerateRequest, 'model'>): SvdModel {
-  const { preset, config } = request.model;
-  if (config !== undefined) return loadModelConfig(config);
-  const name = preset ?? 'svd-xt';
-  if (!PRESETS[name]) {
-    throw new GenerateRequestError([{ field: 'preset', value: name, expected: `one of ${PRESET_NAMES.join(', ')}` }]);
-  }
-  return getPreset(name);
-}
+export { resolveModel } from './resolve-model.ts';
 
 export { videoOutputPath } from './output-plan.ts';
 
@@ -148,6 +138,22 @@ function memoryPlanRecord(params: GenerateParams, plan: MemoryPlan) {
   };
 }
 
+/** A `size` the model cannot take (a side off its multiple) is a bad value, refused before any work. */
+function checkSizeFits(request: GenerateRequest, model: SvdModel): void {
+  if (request.size === undefined || request.size === 'native') return;
+  const multiple = requiredSizeMultiple(model.unet.channelMult.length);
+  const { width, height } = request.size;
+  if (width % multiple === 0 && height % multiple === 0) return;
+  const down = (n: number) => Math.max(multiple, n - (n % multiple));
+  throw new GenerateRequestError([
+    {
+      field: 'size',
+      value: `${width}x${height}`,
+      expected: `sides that are multiples of ${multiple}, as the model needs (e.g. ${down(width)}x${down(height)})`,
+    },
+  ]);
+}
+
 /** Runs a whole generation request; resolves with what was written. */
 export async function runGenerateJob(
   request: GenerateRequest,
@@ -162,7 +168,8 @@ export async function runGenerateJob(
   try {
     model = resolveModel(request);
   } catch (e) {
-    if (e instanceof ModelConfigError) {
+    // A config that is not valid is a bad option (exit 2); a missing or unreadable file a failure (exit 1).
+    if (e instanceof ModelConfigError && e.problem === 'invalid') {
       throw new GenerateRequestError([{ field: 'config', value: request.model.config, expected: e.message }]);
     }
     throw e;
@@ -177,6 +184,7 @@ export async function runGenerateJob(
       },
     ]);
   }
+  checkSizeFits(request, model);
   const count = request.images.length * request.seeds.length;
   const pending: Omit<PlannedVideo, 'outputs'>[] = [];
   for (let image = 0; image < request.images.length; image++) {
@@ -244,7 +252,8 @@ async function runPlanned(
 
   signal?.throwIfAborted();
   emit({ type: 'stage', stage: 'loading checkpoint' });
-  const weights = await openModelWeights(request.model.checkpoint, model, { onNotice: notice });
+  const origin = modelOrigin(request.model);
+  const weights = await openModelWeights(request.model.checkpoint, model, { onNotice: notice, origin });
   // LoRAs are merged on the host as each weight loads (src/models/lora/merged-source.ts): the UNet graph stays the
   // base model's, with no per-step cost. They are fitted to the model here, before any engine work.
   let source = weights.source;
@@ -336,8 +345,9 @@ async function runPlanned(
         ...(v.orbit ? { orbit: orbitRecord(model, v.orbit, framesOut) } : {}),
         model: {
           name: model.name,
-          preset: request.model.preset,
+          preset: origin.kind === 'preset' ? origin.name : undefined,
           config: request.model.config,
+          ...(origin.kind === 'diffusers-configs' ? { configs: 'the diffusers folder’s own config.json files' } : {}),
           checkpoint: request.model.checkpoint,
           checkpointHash: hash,
           ...(loras.length > 0 ? { loras: loraRecords(loras) } : {}),

@@ -111,7 +111,7 @@ describe('svd train', () => {
   test('bad input: one line and its exit code', () => {
     const cases: [string[], number, RegExp][] = [
       [['--stage', 'pretrain'], 2, /--stage "pretrain": expected one of autoencoder, image, video/],
-      [['--config', join(dir, 'nope.json')], 2, /nope\.json: no such file/],
+      [['--config', join(dir, 'nope.json')], 1, /nope\.json: no such file/],
       [['--stage', 'video', '--videos', join(dir, 'demo', 'videos'), '--steps', 'many'], 2, /--steps "many"/],
       [['--config', config, '--run', join(dir, 'whole')], 1, /already holds a run/],
       [['--resume', join(dir, 'no-run')], 1, /not a run folder/],

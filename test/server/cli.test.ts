@@ -28,7 +28,6 @@ test('usage errors exit 2 with one line', () => {
   const cases: [string[], RegExp][] = [
     ...(findShippedModel() ? [] : withoutWeights),
     [['serve', '--config', `${TINY_DIR}config.json`], /--config needs --checkpoint|--checkpoint is required/],
-    [['serve', '--checkpoint', '/nonexistent/x.safetensors'], /no such file or folder/],
     [['serve', ...TINY, '--host', '0.0.0.0'], /reachable from other machines; give --api-key/],
     [['serve', ...TINY, '--max-frames', '0'], /--max-frames "0": expected an integer ≥ 1/],
     [['serve', ...TINY, '--frobnicate'], /Unknown option '--frobnicate'/],
@@ -38,6 +37,12 @@ test('usage errors exit 2 with one line', () => {
     const r = svd(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
+  }
+  // A missing checkpoint is a failure of a well-formed command (exit 1), as for every command (test/cli/exit-codes).
+  for (const args of [['serve'], ['worker', '--redis', 'redis://127.0.0.1:1']]) {
+    const missing = svd([...args, '--checkpoint', '/nonexistent/x.safetensors']);
+    assert.equal(missing.status, 1, missing.stderr);
+    assert.match(missing.stderr, /^svd \w+: --checkpoint \/nonexistent\/x\.safetensors: no such file or folder\n$/);
   }
   const help = svd(['serve', '--help']);
   assert.equal(help.status, 0);

@@ -192,7 +192,7 @@ export function loadModelConfig(pathOrJson: string): SvdModel {
       text = readFileSync(pathOrJson, 'utf8');
     } catch (e) {
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new ModelConfigError(`${label}: ${missing ? 'no such config file' : (e as Error).message}`);
+      throw new ModelConfigError(`${label}: ${missing ? 'no such config file' : (e as Error).message}`, 'unreadable');
     }
   }
   let json: unknown;
