@@ -2,14 +2,17 @@
  * Loading a model's weights strictly: the checkpoint (sgm single file or diffusers folder, any of fp32/fp16/bf16) must
  * hold exactly the keys and shapes the model declares, apart from the groups the reference also ignores (open_clip
  * text-tower leftovers, `first_stage_model.encoder`, the conditioning autoencoder's decoder — placed by the model's
- * embedder indices); otherwise a CheckpointError lists the missing, unexpected and wrong-shape keys. Tensors are read
- * lazily, one at a time, upcast to float32 and moved into the engine's weight store without a copy.
+ * embedder indices); otherwise a CheckpointMismatchError (a CheckpointError) says what the checkpoint looks like and
+ * what to pass instead, with every disagreeing key in its `details`. Tensors are read lazily, one at a time, upcast to
+ * float32 and moved into the engine's weight store without a copy.
  */
 import type { ParamTree } from '../nn/params.ts';
 import type { Engine } from '../runtime/engine.ts';
-import { type CheckpointSource, checkKeys, openCheckpoint } from '../weights/index.ts';
+import { CheckpointError, type CheckpointSource, checkKeys, openCheckpoint } from '../weights/index.ts';
+import { explainMismatch, type ModelOrigin } from './checkpoint-mismatch.ts';
 import { declareModelParams, inferenceIgnoreGroups } from './declare-params.ts';
 import type { SvdModel } from './description.ts';
+import { PRESETS } from './presets.ts';
 
 export interface ModelWeights {
   source: CheckpointSource;
@@ -17,11 +20,17 @@ export interface ModelWeights {
   tree: ParamTree;
 }
 
+export interface OpenWeightsOptions {
+  onNotice?: (line: string) => void;
+  /** How the model was chosen, for the advice of a mismatch (default: the preset it is, else a --config model). */
+  origin?: ModelOrigin;
+}
+
 /** Opens a checkpoint and checks it against the model; reads no tensor data. */
 export async function openModelWeights(
   path: string,
   model: SvdModel,
-  opts: { onNotice?: (line: string) => void } = {},
+  opts: OpenWeightsOptions = {},
 ): Promise<ModelWeights> {
   const source = await openCheckpoint(path);
   try {
@@ -29,8 +38,13 @@ export async function openModelWeights(
     checkKeys(source.entries(), tree, { ignore: inferenceIgnoreGroups(model), onNotice: opts.onNotice, label: path });
     return { source, tree };
   } catch (e) {
+    const entries = source.entries();
     await source.close();
-    throw e;
+    if (!(e instanceof CheckpointError)) throw e;
+    const origin: ModelOrigin =
+      opts.origin ??
+      (PRESETS[model.name] === model ? { kind: 'preset', name: model.name } : { kind: 'config', config: model.name });
+    throw explainMismatch(e, path, entries, model, origin);
   }
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { convertCheckpoint } from '../../src/models/checkpoint-convert.ts';
+import { CheckpointMismatchError } from '../../src/models/checkpoint-mismatch.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { loadModelConfig } from '../../src/models/reference/model-config.ts';
@@ -51,11 +52,15 @@ test('the tiny model loads strictly from the sgm file and from a diffusers folde
   }
 });
 
-test('a checkpoint of another model fails with the keys listed', async () => {
-  await assert.rejects(openModelWeights(CKPT, PRESETS.svd), (e: Error) => {
-    assert.equal(e.name, 'CheckpointError');
-    assert.match(e.message, /missing|wrong shape|unexpected/i);
-    assert.match(e.message, /model\.diffusion_model\./);
+test('a checkpoint of another model fails saying what it looks like, the keys in its details', async () => {
+  await assert.rejects(openModelWeights(CKPT, PRESETS.svd), (e: unknown) => {
+    assert.ok(e instanceof CheckpointMismatchError && e instanceof CheckpointError);
+    assert.match(
+      e.message,
+      /: does not fit the preset svd \(\d+ keys missing, \d+ unexpected, \d+ of another shape\): /,
+    );
+    assert.match(e.message, /this looks like a custom-size image-to-video model: pass its model config with --config$/);
+    assert.ok(e.details.some((l) => l.startsWith('  model.diffusion_model.')));
     return true;
   });
 });
