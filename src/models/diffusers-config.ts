@@ -24,6 +24,7 @@ import {
   findEmbedder,
   type SvdModel,
 } from './description.ts';
+import { presetWithSameNetwork } from './preset-network.ts';
 import { PRESETS } from './presets.ts';
 import { UNET_PREFIX } from './svd-network.ts';
 import { attentionHeads, type VideoUNetConfig, validateVideoUNetConfig } from './unet/config.ts';
@@ -44,7 +45,10 @@ export interface DiffusersConfigOptions {
   readonly label?: string;
   /** UNet `num_frames`; default the model's sampling default (14 for svd, as HF img2vid; 25 for svd-xt). */
   readonly numFrames?: number;
-  /** Image size in pixels (VAE `sample_size`; the UNet's is this over the VAE's downsampling); default 768. */
+  /**
+   * Image size in pixels (VAE `sample_size`; the UNet's is this over the VAE's downsampling); default 768, the HF
+   * configs' value, for a model trained at the released 1024×576, else the longer side of the model's own size.
+   */
   readonly sampleSize?: number;
 }
 
@@ -136,7 +140,8 @@ export function diffusersConfigs(model: SvdModel, options: DiffusersConfigOption
   }
 
   const c = model.clip;
-  const sampleSize = options.sampleSize ?? HF_SVD_SAMPLE_SIZE;
+  const [w, h] = model.sampling.size;
+  const sampleSize = options.sampleSize ?? (w === 1024 && h === 576 ? HF_SVD_SAMPLE_SIZE : Math.max(w, h));
   const vaeScale = 2 ** (decoder.chMult.length - 1);
   return {
     unet: {
@@ -226,7 +231,8 @@ function validated<T>(fields: DiffusersConfigFields, value: T, validate: (v: T) 
 /**
  * The model a diffusers SVD folder's three configs describe: the svd preset (conditioner order, first stage kinds,
  * flags diffusers does not record, sampling defaults) with the folder's dimensions. An absent field takes the class
- * default, as `from_pretrained` would. The ddconfig `resolution` is not in diffusers (it only places level attention,
+ * default, as `from_pretrained` would. The default output size is the trained size of the preset with the same
+ * network (1024×576 for the released SVD), else the VAE's `sample_size`, square. The ddconfig `resolution` is not in diffusers (it only places level attention,
  * which diffusers' VAE has none of) and stays svd's. `label` names the folder in errors (CheckpointFormatError
  * 'bad-config' on `<label>/<part>/config.json`).
  */
@@ -322,7 +328,7 @@ export function modelFromDiffusersConfigs(configs: DiffusersConfigs, label = '<d
     },
     validateClipVisionConfig,
   );
-  return {
+  const model: SvdModel = {
     name: label,
     description: `diffusers folder ${label}`,
     unet,
@@ -332,4 +338,7 @@ export function modelFromDiffusersConfigs(configs: DiffusersConfigs, label = '<d
     scaleFactor: v.num('scaling_factor', 0.18215),
     sampling: { ...svd.sampling, numFrames: u.int('num_frames', 25) },
   };
+  const sampleSize = v.int('sample_size', HF_SVD_SAMPLE_SIZE);
+  const size = presetWithSameNetwork(model)?.sampling.size ?? ([sampleSize, sampleSize] as const);
+  return { ...model, sampling: { ...model.sampling, size } };
 }

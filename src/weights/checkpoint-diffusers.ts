@@ -10,14 +10,15 @@
  * diffusers keys no rule maps are presented under `diffusers:<component>/<key>`, so a strict check reports them as
  * unexpected; transformers' derived `position_ids` buffer is skipped (listed in `skipped`).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../tensor/host-tensor.ts';
 import { CheckpointFormatError } from './checkpoint-errors.ts';
 import { openSafetensors, unknownKey } from './checkpoint-sgm.ts';
 import { type CheckpointEntry, type CheckpointSource, pathExists, widenToFloat32 } from './checkpoint-source.ts';
+import { missingDiffusersParts, readDiffusersConfigs } from './diffusers-folder.ts';
 import { COPY, fromTargetParts, type KeyTransform, partCount, sourceShape } from './key-maps/transforms.ts';
-import type { DiffusersConfigs, JsonObject } from './layouts/diffusers-config-json.ts';
+import type { DiffusersConfigs } from './layouts/diffusers-config-json.ts';
 import {
   DIFFUSERS_COMPONENTS,
   DIFFUSERS_WEIGHTS_BASE,
@@ -64,8 +65,7 @@ export class DiffusersFolderSource implements CheckpointSource {
   ) {}
 
   static async open(path: string): Promise<DiffusersFolderSource> {
-    const missing: string[] = [];
-    for (const c of DIFFUSERS_COMPONENTS) if (!(await isDirectory(join(path, c)))) missing.push(`${c}/`);
+    const missing = missingDiffusersParts(path);
     if (missing.length > 0) {
       throw new CheckpointFormatError(
         path,
@@ -73,11 +73,7 @@ export class DiffusersFolderSource implements CheckpointSource {
         `not a diffusers SVD folder: no ${missing.join(', ')} (expected unet/, vae/, image_encoder/)`,
       );
     }
-    const configs = {
-      unet: await readConfig(path, 'unet'),
-      vae: await readConfig(path, 'vae'),
-      image_encoder: await readConfig(path, 'image_encoder'),
-    };
+    const configs = readDiffusersConfigs(path);
     const keyLayout = keyLayoutFromDiffusersConfigs(configs, path);
     const files: SafetensorsFile[] = [];
     try {
@@ -196,26 +192,6 @@ function describeGroup(folder: string, key: string, group: Group): CheckpointEnt
   }
 }
 
-async function readConfig(folder: string, component: DiffusersComponent): Promise<JsonObject> {
-  const path = join(folder, component, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new CheckpointFormatError(path, 'bad-config', 'missing or unreadable (every diffusers sub-folder needs one)');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointFormatError(path, 'bad-config', `not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CheckpointFormatError(path, 'bad-config', 'not a JSON object');
-  }
-  return value as JsonObject;
-}
-
 /** The weight files of a component: plain, fp16 variant, or the shards listed by an index (in that preference). */
 async function weightFiles(folder: string, component: DiffusersComponent): Promise<string[]> {
   const dir = join(folder, component);
@@ -257,13 +233,5 @@ function parseSgmMetadata(text: string | undefined): Record<string, string> {
     return out;
   } catch {
     return {};
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
   }
 }

@@ -86,6 +86,7 @@ describe('diffusers configs', () => {
         name,
       );
       assert.equal(back.sampling.numFrames, model.sampling.numFrames);
+      assert.deepEqual(back.sampling.size, [1024, 576], 'the released network: its trained size');
     }
     // The tiny model: the same keys and shapes, and the same dimensions where diffusers records them.
     const model = tiny();
@@ -99,6 +100,9 @@ describe('diffusers configs', () => {
     );
     assert.equal(back.scaleFactor, model.scaleFactor);
     assert.equal(back.sampling.numFrames, 4);
+    // Its own size, not the released 1024×576: written as the VAE's sample_size, read back square.
+    assert.equal(diffusersConfigs(model).vae.sample_size, 64);
+    assert.deepEqual(back.sampling.size, [64, 64]);
   });
 
   test('a model diffusers cannot express is refused with the reason', () => {
