@@ -12,7 +12,7 @@ export const GENERATE_USAGE = `usage: svd generate --image PATH [--image PATH â€
 model:
   --checkpoint PATH       sgm .safetensors file or diffusers folder (default: svd-mini, the model in models/svd-mini/)
   --preset NAME           svd | svd-xt | svd-xt-1.1 | svd-image-decoder | svd-xt-image-decoder | svd-mini (default with
-                          --checkpoint: svd-xt)
+                          --checkpoint: a diffusers folder's own config.json files, else svd-xt)
   --config JSON           model config in the reference structure ({ engine_config, clip_arch }) for other sizes
   --lora FILE[:SCALE]     a LoRA (kohya-named .safetensors, e.g. from svd lora / a LoRA training run) merged into the
                           UNet's weights at SCALE (default 1); repeatable: the LoRAs' updates add. With the default
@@ -36,7 +36,7 @@ output (each path is checked before any work; an existing output is refused unle
   --save-intermediates FILE  sigmas, x_init, step.<i>.{denoised_raw,denoised,x}, cond.*, uncond.*
 engine:
   --provider cpu|webgpu|cuda  --threads N
-  --json  --quiet
+  --json  --quiet  --verbose (a checkpoint that does not fit the model: every disagreeing key)
 aliases (the reference script's and diffusers' names): --num-frames = --frames; --num-steps, --num-inference-steps =
   --steps; --version = --preset; --motion-bucket-id = --motion-bucket; --noise-aug-strength = --cond-aug;
   --decoding-t, --decode-chunk-size = --decode-chunk; --width W --height H = --size WxH`;
@@ -47,6 +47,8 @@ export interface GenerateCliArgs {
   input: GenerateRequestInput;
   json: boolean;
   quiet: boolean;
+  /** Say more about a failure (a checkpoint's disagreeing keys). */
+  verbose: boolean;
 }
 
 /** Flag â†’ request field (string-valued flags). */
@@ -143,6 +145,7 @@ const OPTIONS = {
   overwrite: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -204,5 +207,5 @@ export function parseGenerateArgs(argv: readonly string[], command = 'generate')
   }
   if (values['split-cfg']) input.splitCfg = true;
   if (values.overwrite) input.overwrite = true;
-  return { input, json: values.json === true, quiet: values.quiet === true };
+  return { input, json: values.json === true, quiet: values.quiet === true, verbose: values.verbose === true };
 }

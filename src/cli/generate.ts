@@ -6,6 +6,7 @@
  * (status 130; ./interrupt.ts says why not `exit(130)`).
  */
 
+import { CheckpointMismatchError } from '../models/checkpoint-mismatch.ts';
 import { runGenerateJob } from '../pipeline/generate-job.ts';
 import {
   type GenerateRequest,
@@ -48,8 +49,10 @@ export async function runJobCommand(
     forcedMessage: `svd ${command}: interrupted`,
   });
   const { signal } = interrupt;
+  let verbose = false;
   try {
     const args = parseGenerateArgs(argv, command);
+    verbose = args?.verbose ?? false;
     if (!args) {
       console.log(spec.usage);
       return 0;
@@ -99,7 +102,10 @@ export async function runJobCommand(
       code = 2;
       message = err.issues.map(describeIssueForCli).join('; ');
     }
+    // A checkpoint that does not fit: what it looks like in one line; every disagreeing key only with --verbose.
+    if (err instanceof CheckpointMismatchError && !verbose) message += ' (--verbose lists every key)';
     console.error(message.startsWith('svd ') ? message : `svd ${command}: ${message}`);
+    if (err instanceof CheckpointMismatchError && verbose) console.error(err.details.join('\n'));
     if (signal.aborted) endInterrupted();
     return code;
   } finally {

@@ -37,7 +37,7 @@ output:
   --fps N                 video frame rate (default 7)
   --save-latents FILE  --save-intermediates FILE
 engine:
-  --provider cpu|webgpu|cuda  --threads N  --json  --quiet
+  --provider cpu|webgpu|cuda  --threads N  --json  --quiet  --verbose (a checkpoint that does not fit: every key)
 aliases: the reference script's --elevations-deg, --azimuths-deg, --num-frames, --num-steps, --version, --decoding-t`;
 
 export async function orbitCommand(argv: readonly string[]): Promise<number> {

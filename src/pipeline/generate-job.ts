@@ -31,9 +31,9 @@ import { imageToVideoBatch, type VideoRequest } from './image-to-video.ts';
 import type { MemoryPlan } from './memory-estimate.ts';
 import { resolveOrbit } from './orbit-request.ts';
 import { planOutputs, removeMadeFolders, type VideoOutputs } from './output-plan.ts';
-import { modelOrigin, resolveModel } from './resolve-model.ts';
 import type { GenerateParams } from './params.ts';
 import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
+import { modelOrigin, resolveModel } from './resolve-model.ts';
 import { latentPreview } from './stages/preview.ts';
 
 export interface GenerateJobOptions {
@@ -47,9 +47,8 @@ export interface GenerateJobOptions {
   availableMemory?: number;
 }
 
-export { resolveModel } from './resolve-model.ts';
-
 export { videoOutputPath } from './output-plan.ts';
+export { resolveModel } from './resolve-model.ts';
 
 function imageName(source: ImageSource): string {
   return typeof source === 'string' ? source : source.name;

@@ -89,7 +89,10 @@ export function describeIssue(issue: RequestIssue): string {
 export interface ModelChoice {
   /** sgm `.safetensors` file or diffusers folder. */
   readonly checkpoint: string;
-  /** A preset name (default `svd-xt`), or a config in the reference's structure (path or inline JSON). */
+  /**
+   * A preset name, or a config in the reference's structure (path or inline JSON); neither: a diffusers folder's own
+   * `config.json` files, else svd-xt (./resolve-model.ts).
+   */
   readonly preset?: string;
   readonly config?: string;
 }
@@ -309,7 +312,7 @@ function chooseModel(
 ): GenerateRequest['model'] {
   const { checkpoint, preset, config } = given;
   if (checkpoint !== undefined) {
-    return { checkpoint, preset: config === undefined ? (preset ?? 'svd-xt') : undefined, config };
+    return { checkpoint, preset: config === undefined ? preset : undefined, config };
   }
   if (r.issues.length === 0) {
     if (!shipped) {

@@ -57,7 +57,8 @@ export function servedModel(flags: ServedModelFlags, shipped?: ShippedModel | nu
     (preset === undefined || preset === mini.preset);
   if (isShipped) return { choice: { checkpoint, preset: mini.preset }, loras: mini.loras, shipped: true };
   return {
-    choice: { checkpoint, config, preset: config === undefined ? (preset ?? 'svd-xt') : undefined },
+    // Without --preset: a diffusers folder's own configs, else svd-xt (src/pipeline/resolve-model.ts).
+    choice: { checkpoint, config, preset: config === undefined ? preset : undefined },
     loras: NO_LORAS,
     shipped: false,
   };

@@ -96,7 +96,8 @@ test('servedModel: the shipped model and its LoRAs by default or by its checkpoi
   assert.equal(named.choice.preset, 'svd-mini');
   assert.equal(named.loras.size, 1);
   const other = servedModel({ checkpoint: '/w/svd_xt.safetensors' }, shipped);
-  assert.deepEqual(other.choice, { checkpoint: '/w/svd_xt.safetensors', config: undefined, preset: 'svd-xt' });
+  // No preset named: the checkpoint's own diffusers configs when it is a folder, else svd-xt (resolveModel).
+  assert.deepEqual(other.choice, { checkpoint: '/w/svd_xt.safetensors', config: undefined, preset: undefined });
   assert.equal(other.loras.size, 0);
   // the shipped weights with another structure are not the shipped model
   assert.equal(servedModel({ checkpoint: shipped.checkpoint, config: 'c.json' }, shipped).loras.size, 0);
