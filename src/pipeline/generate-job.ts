@@ -15,7 +15,9 @@ import type { FittedLora } from '../models/lora/fit.ts';
 import { loraMergedSource } from '../models/lora/merged-source.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
 import { Engine } from '../runtime/engine.ts';
+import { ProviderUnavailableError } from '../runtime/errors.ts';
 import { memoryFigures } from '../runtime/process-memory.ts';
+import { probeProvider } from '../runtime/provider-probe.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
 import { unitFramesToVideo } from '../video/frames.ts';
 import { rgbToTensor } from '../video/image-io.ts';
@@ -249,6 +251,13 @@ async function runPlanned(
     ? await readNoise(request.noise, tensors[0], planned[0].params, model.unet.outChannels)
     : undefined;
 
+  // A provider other than the CPU is first tested in a child process (src/runtime/provider-probe.ts): an unavailable
+  // one fails here with one line, before the checkpoint is read, and the native libraries' warnings stay out of the
+  // terminal. A caller's engine (the server's) has been tested already.
+  if (!options.engine && request.provider !== 'cpu') {
+    const status = await untilAborted(probeProvider(request.provider), signal);
+    if (!status.available) throw new ProviderUnavailableError(`--provider ${request.provider}: ${status.detail}`);
+  }
   signal?.throwIfAborted();
   emit({ type: 'stage', stage: 'loading checkpoint' });
   const origin = modelOrigin(request.model);

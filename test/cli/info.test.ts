@@ -1,13 +1,18 @@
 /**
  * `svd info` tests every provider it lists with a real one-node session (in a child process each) and gives one line
  * per provider: available, or why not — an unavailable webgpu without ORT's source locations or the native
- * libraries' warnings (those only with --verbose). The exit status follows --provider (default cpu).
+ * libraries' warnings (those only with --verbose). The exit status follows --provider (default cpu). `svd generate
+ * --provider webgpu` where webgpu is unavailable fails with the same one line, before reading the checkpoint.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
+import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/svd.mjs', import.meta.url));
 
@@ -31,10 +36,17 @@ function svd(args: readonly string[]): Promise<{ status: number | null; stdout: 
 const INTERNALS = /\.(cc|cpp|h):\d+|::|\/onnxruntime_src\/|\/build\/|vkCreateInstance/;
 
 test('every listed provider is tested, one line each; webgpu unavailable is one plain line', async () => {
-  const [json, text, webgpu] = await Promise.all([
+  const G = `${GOLDEN_DIR}pipeline-tiny/`;
+  const out = join(tmpdir(), `svd-info-test-${process.pid}.mp4`);
+  const [json, text, webgpu, generate] = await Promise.all([
     svd(['info', '--json']),
     svd(['info']),
     svd(['info', '--provider', 'webgpu', '--verbose']),
+    svd([
+      ...['generate', '--image', `${G}input.png`, '--checkpoint', `${G}checkpoint.safetensors`],
+      ...['--config', `${G}config.json`, '--provider', 'webgpu', '--frames', '2', '--steps', '1', '--quiet'],
+      ...['--out', out],
+    ]),
   ]);
   assert.equal(json.status, 0, json.stderr);
   const info = JSON.parse(json.stdout) as Record<string, string>;
@@ -67,5 +79,8 @@ test('every listed provider is tested, one line each; webgpu unavailable is one 
   if (!available) {
     // --verbose shows what the test printed, ORT's full message included.
     assert.match(webgpu.stderr, /^provider webgpu \(--verbose\):$/m);
+    assert.equal(generate.status, 1, generate.stderr);
+    assert.equal(generate.stderr, `svd generate: --provider webgpu: ${info['provider webgpu']}\n`);
   }
+  for (const f of [out, `${out}.json`]) rmSync(f, { force: true }); // (written where webgpu works)
 });
