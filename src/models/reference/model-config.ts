@@ -9,10 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ClipVisionConfig, clipVisionConfigFromArch, type OpenClipArch, VIT_H_14 } from '../clip/config.ts';
-import { declareModelParams, FIRST_STAGE_PREFIX } from '../declare-params.ts';
 import { type FirstStageSpec, isMultiViewModel, type SamplingDefaults, type SvdModel } from '../description.ts';
-import { PRESETS, SV3D_SAMPLING, SVD_SAMPLING } from '../presets.ts';
-import { UNET_PREFIX } from '../svd-network.ts';
+import { presetWithSameNetwork } from '../preset-network.ts';
+import { SV3D_SAMPLING, SVD_SAMPLING } from '../presets.ts';
 import { videoUNetConfigFromSgm } from '../unet/config.ts';
 import { type AutoencoderConfig, autoencoderKLFromSgm, ddconfigFromSgm } from '../vae/config.ts';
 import { embeddersFromSgm } from './conditioner.ts';
@@ -61,14 +60,6 @@ function firstStageFromSgm(cfg: Json | undefined): FirstStageSpec {
   }
 }
 
-/** The keys and shapes of the UNet's and the first stage's weights, one string: equal for the same networks. */
-function networkShapes(model: SvdModel): string {
-  return [...declareModelParams(model).shapes]
-    .filter(([k]) => k.startsWith(`${UNET_PREFIX}.`) || k.startsWith(`${FIRST_STAGE_PREFIX}.`))
-    .map(([k, shape]) => `${k}:${shape.join('x')}`)
-    .join('\n');
-}
-
 /**
  * The default output size of a config that gives no `sampling.size`: that of the preset whose UNet and first stage
  * it describes, weight for weight (a released model's config: 1024×576, or 576×576 for SV3D), else the first
@@ -76,13 +67,7 @@ function networkShapes(model: SvdModel): string {
  * a model of another size.
  */
 function defaultSize(model: SvdModel): readonly [number, number] {
-  const shapes = networkShapes(model);
-  const preset = Object.values(PRESETS).find(
-    (p) =>
-      p.unet.modelChannels === model.unet.modelChannels &&
-      p.unet.channelMult.join() === model.unet.channelMult.join() &&
-      networkShapes(p) === shapes,
-  );
+  const preset = presetWithSameNetwork(model);
   if (preset) return preset.sampling.size;
   const fs = model.firstStage;
   const ddconfig = fs.kind === 'autoencoder-kl' ? fs.kl.ddconfig : (fs.encoder ?? fs.decoder);
