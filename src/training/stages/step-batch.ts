@@ -55,6 +55,8 @@ export class StepBatcher {
   readonly embedders: EmbedderSpec[];
   readonly dropping: EmbedderSpec[];
   private readonly rng: Rng;
+  /** Resolves once the encoder's weights are in the engine. */
+  private encoderReady: Promise<void> | undefined;
 
   /** `prepare(graph)` is awaited once per frozen graph before its first run (it loads the graph's weights). */
   constructor(
@@ -78,8 +80,11 @@ export class StepBatcher {
     const [n, , H, W] = frames.shape;
     if (!this.encoder) {
       this.encoder = firstStageEncoderGraph(this.model, n, H, W);
-      await this.prepare(this.encoder);
+      this.encoderReady = this.prepare(this.encoder);
     }
+    // Every caller waits for the weights: a second encode arriving while the first loads them (the latent cache
+    // prefetches) must not run the graph on a half-filled weight store.
+    await this.encoderReady;
     const out = await this.engine.run(this.encoder, { frames });
     return { mean: out.mean as HostTensor<'float32'>, logvar: out.logvar as HostTensor<'float32'> };
   }
