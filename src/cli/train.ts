@@ -4,7 +4,7 @@
  * exported weights; `--resume RUN` continues exactly where the last checkpoint left off (also after kill -9); Ctrl-C
  * stops between steps, saves a checkpoint and exits 130.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LoraError } from '../models/lora/index.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
@@ -153,6 +153,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
         throw usageError(`svd train: --config ${values.config}: a train config is a JSON object`);
       }
       config = resolveTrainConfig(overrides(values, json as Record<string, unknown>), stage as StageKind | undefined);
+      checkInputPaths(config);
       runDir =
         (values.run as string | undefined) ?? `runs/${config.stage}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     }
@@ -213,5 +214,20 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     return code;
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** The data and the init weights exist, checked before the model is built (a full-size model takes minutes). */
+function checkInputPaths(config: ReturnType<typeof resolveTrainConfig>): void {
+  const { videos, manifest, images } = config.data;
+  const paths: [string, string | undefined][] = [
+    ['--videos', videos],
+    ['--manifest', manifest],
+    ['--images', images],
+    ['--init', config.model.init],
+  ];
+  for (const [flag, path] of paths) {
+    if (path !== undefined && !existsSync(path))
+      throw new CliError(`svd train: ${flag} ${path}: no such file or folder`);
   }
 }

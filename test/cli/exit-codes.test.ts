@@ -118,6 +118,13 @@ test('a missing input file is a failure (1) for every command', async () => {
     missing,
   );
   await expectExit(['train', '--config', nope('nope.json')], 1, missing);
+  // the data and the init weights are checked before a model is built (a full-size one takes minutes)
+  await expectExit(['train', '--stage', 'i2v', '--videos', nope('clips')], 1, /^svd train: --videos .*clips: no such/);
+  await expectExit(
+    ['train', '--stage', 'image', '--images', dir, '--init', nope('i.safetensors')],
+    1,
+    /--init .*no such/,
+  );
   await expectExit(['eval', 'psnr', nope('nope.mp4'), nope('nope2.mp4')], 1, missing);
   await expectExit(
     ['lora', 'merge', nope('nope.safetensors'), nope('l.safetensors'), nope('o.safetensors')],
