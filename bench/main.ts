@@ -2,7 +2,7 @@
  * Benchmarks (not tests). `npm run bench` runs every suite, each in its own process (so that one suite's memory or
  * failure does not touch the next), and writes bench/RESULTS.md and bench/unet-scaling.png from the figures they
  * record (bench/report.ts, bench/results.ts). `npm run bench -- <suite>` runs one suite and prints its figures, each
- * with its baseline measured in the same run. Suites: ops, unet, train, train-unet, generate, sampler-steps, curate.
+ * with its baseline measured in the same run. Suites: ops, groupnorm, unet, decode, train, train-unet, generate, sampler-steps, curate.
  * Options: --threads N (default: all cores); BENCH_FILTER=substring limits a suite's cases; BENCH_QUICK=1 runs fewer
  * repetitions and the smallest cases (for trying a suite out). All suites: `--full` adds the full-size svd-xt
  * generation (576×1024, ~20 GiB, tens of minutes on 2 cores) that the report's run leaves out by default;
@@ -14,7 +14,9 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCurate } from './curate.ts';
+import { benchDecode } from './decode.ts';
 import { benchGenerate } from './generate.ts';
+import { benchGroupNorm } from './groupnorm.ts';
 import { benchOps } from './ops.ts';
 import { readRecords } from './report.ts';
 import { type SuiteRun, writeResults } from './results.ts';
@@ -29,7 +31,9 @@ const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : availableParall
 
 const SUITES: Record<string, (threads: number) => Promise<void>> = {
   ops: benchOps,
+  groupnorm: benchGroupNorm,
   unet: benchUnet,
+  decode: benchDecode,
   train: benchTrain,
   'train-unet': benchTrainUnet,
   generate: benchGenerate,
@@ -41,9 +45,11 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
 function plan(full: boolean): { suite: string; args: string[] }[] {
   return [
     { suite: 'ops', args: [] },
+    { suite: 'groupnorm', args: [] },
     { suite: 'train', args: [] },
     { suite: 'train-unet', args: [] },
     { suite: 'unet', args: ['--scaling'] },
+    { suite: 'decode', args: [] },
     { suite: 'generate', args: full ? [] : ['--skip-full'] },
     { suite: 'sampler-steps', args: [] },
     { suite: 'curate', args: [] },

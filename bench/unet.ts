@@ -2,7 +2,10 @@
  * `npm run bench -- unet`: the full-size svd-xt VideoUNet at 256×256 (latent 32×32), T = 14, batch 28 (the CFG batch:
  * 2 × 14 frames), float32, weights drawn N(0, 1/fan_in) (norm scales 1, biases 0, mix_factor 0). Reports time per
  * evaluation, effective GFLOP/s (conv/matmul/attention multiply-adds of the traced graph), VmHWM and PSS.
- * Options: --frames N, --size S (pixels, square), --runs N. Needs ~16 GiB of memory.
+ * Options: --frames N, --size S (pixels, square), --runs N. Needs ~16 GiB of memory. The single-point run also prints
+ * where the time goes (the ORT profile of its runs per op type, UNet level and shape, bench/profile-report.ts; off with
+ * --no-profile) and the effective rate against the raw-ORT conv rate measured in the same run; --no-spin runs ORT's
+ * threads without spinning (EngineOptions.spinning).
  *
  * Baseline: the reference's own VideoUNet (sgm, from the checkout named by SVD_REFERENCE_REPO) in PyTorch 1.13 on the
  * same shapes (bench/torch_unet.py: eval mode, no_grad, PyTorch's own initialisation), run after ours in the same
@@ -13,6 +16,9 @@
  * (`--scaling-sizes 64,128,192,256` at `--scaling-at-frames 2`), each point batch 2 × T (the CFG batch). Peak memory
  * per point is the process's VmHWM reset before the point (it includes the resident weights).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GraphBuilder } from '../src/graph/builder.ts';
 import { countFlops } from '../src/graph/flops.ts';
 import { loadWeightsInto } from '../src/models/load-weights.ts';
@@ -26,6 +32,9 @@ import { gib, memoryFigures } from '../src/runtime/process-memory.ts';
 import { HostTensor } from '../src/tensor/host-tensor.ts';
 import { Rng } from '../src/tensor/rng.ts';
 import { randomCheckpoint } from '../src/weights/random-source.ts';
+import { type MachineRates, measureMachineRates } from './machine-rates.ts';
+import { unetLevelOf } from './model-levels.ts';
+import { printBreakdown, readProfiles } from './profile-report.ts';
 import { recordFigure, recordNote, recordScaling, resetPeak } from './report.ts';
 import { fmtMs, machineLine, QUICK } from './stats.ts';
 import { TorchProcess, torchEnv, torchUnavailable } from './torch-process.ts';
@@ -84,12 +93,15 @@ function points(): Point[] {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** Our side: one engine, the weights drawn once, each point's graph released after it. */
-async function ours(threads: number, pts: readonly Point[], runs: number): Promise<Measured[]> {
+/**
+ * Our side: one engine, the weights drawn once, each point's graph released after it. With `profileDir`, every
+ * session writes its ORT profile there (node times of the first call and the timed runs).
+ */
+async function ours(threads: number, pts: readonly Point[], runs: number, profileDir?: string): Promise<Measured[]> {
   const cfg = PRESETS['svd-xt'].unet;
   const tree = declareVideoUNetParams(new Params(new GraphBuilder('declare'), UNET_PREFIX), cfg);
   const rng = new Rng(0);
-  const engine = await Engine.create({ threads });
+  const engine = await Engine.create({ threads, profileDir, spinning: !process.argv.includes('--no-spin') });
   const t0 = performance.now();
   // Weights drawn when loaded (N(0, 1/fan_in), norm scales 1, biases and mix_factor 0), straight into the engine.
   await loadWeightsInto(engine, randomCheckpoint(tree), tree.shapes.keys());
@@ -124,13 +136,19 @@ async function ours(threads: number, pts: readonly Point[], runs: number): Promi
       }
       console.log(`first call (lower + session + run): ${fmtMs(firstMs)} ms; output finite ✓`);
       const times: number[] = [];
+      const ortMs: number[] = [];
       for (let r = 0; r < runs; r++) {
         const t = performance.now();
         await engine.run(graph, feeds);
         times.push(performance.now() - t);
+        ortMs.push(engine.lastTiming.runMs);
       }
       const mem = memoryFigures();
-      out.push({ ...p, batch: n, flops, firstMs, ms: median(times), vmHWM: mem.vmHWM, pss: mem.pss });
+      const m = median(times);
+      console.log(
+        `timed: ${times.map(secs).join(', ')}; of which session.run in the engine worker: ${ortMs.map(secs).join(', ')}`,
+      );
+      out.push({ ...p, batch: n, flops, firstMs, ms: m, vmHWM: mem.vmHWM, pss: mem.pss });
       // Each cached session keeps its arena at its peak: release the point's graph before the next one.
       await engine.release([graph]);
     }
@@ -179,20 +197,66 @@ async function torchSide(threads: number, results: Measured[], runs: number): Pr
 export async function benchUnet(threads: number): Promise<void> {
   const pts = points();
   const runs = arg('runs', QUICK ? 1 : pts.length > 1 ? 2 : 3);
-  console.log(`# unet benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider`);
+  // The per-op breakdown (ORT profile) of the single-point run; --no-profile turns it off.
+  const profile = pts.length === 1 && !process.argv.includes('--no-profile');
+  console.log(`# unet benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider, load ${loadLine()}`);
   if (pts.length > 1) {
     console.log(`scaling: ${pts.length} points (frames × size), ${runs} timed run(s) each after the first call`);
   }
 
-  const results = await ours(threads, pts, runs);
-  console.log('| model | size | T | batch | time / evaluation | effective GFLOP/s | VmHWM | PSS |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
+  const before = await measureMachineRates(threads);
+  const profileDir = profile ? mkdtempSync(join(tmpdir(), 'svd-bench-profile-')) : undefined;
+  try {
+    const results = await ours(threads, pts, runs, profileDir);
+    const after = await measureMachineRates(threads);
+    const rates: MachineRates = {
+      convGflops: (before.convGflops + after.convGflops) / 2,
+      streamGBs: (before.streamGBs + after.streamGBs) / 2,
+    };
     console.log(
-      `| svd-xt UNet | ${r.size}×${r.size} | ${r.frames} | ${r.batch} | ${secs(r.ms)} (median of ${runs}) | ${((r.flops / r.ms) * 1e-6).toFixed(0)} | ${gib(r.vmHWM)} | ${gib(r.pss)} |`,
+      `same-run raw ORT conv 3×3 320 ch 64×64: ${before.convGflops.toFixed(0)} GFLOP/s before, ${after.convGflops.toFixed(0)} after (mean ${rates.convGflops.toFixed(0)}); load ${loadLine()}`,
     );
+    console.log(
+      '| model | size | T | batch | time / evaluation | effective GFLOP/s | ratio to raw ORT conv | VmHWM | PSS |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      const eff = (r.flops / r.ms) * 1e-6;
+      console.log(
+        `| svd-xt UNet | ${r.size}×${r.size} | ${r.frames} | ${r.batch} | ${secs(r.ms)} (median of ${runs}) | ${eff.toFixed(0)} | ${(eff / rates.convGflops).toFixed(2)}× | ${gib(r.vmHWM)} | ${gib(r.pss)} |`,
+      );
+      recordFigure({
+        suite: SUITE,
+        case: `svd-xt UNet ${r.size}×${r.size}, T = ${r.frames}: time against the same FLOPs at the raw-ORT conv rate`,
+        ours: r.ms,
+        baseline: { name: 'raw ORT conv 3×3 320 ch 64×64 rate (same run)', value: r.flops / 1e6 / rates.convGflops },
+        note: `effective ${eff.toFixed(0)} GFLOP/s; conv ${rates.convGflops.toFixed(0)} GFLOP/s`,
+      });
+    }
+    if (profileDir) {
+      const [{ profile: p }] = readProfiles(profileDir);
+      const r = results[0];
+      const lat = r.size / 8;
+      printBreakdown(p, {
+        suite: SUITE,
+        label: `svd-xt UNet ${r.size}×${r.size}, T = ${r.frames}, batch ${r.batch}`,
+        levelOf: unetLevelOf(PRESETS['svd-xt'].unet, lat, lat),
+        rates,
+      });
+    }
+    await torchPart(threads, results, runs);
+  } finally {
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   }
+}
 
+const loadLine = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+
+/** The PyTorch baseline (when it can run) and the records of each point against it. */
+async function torchPart(threads: number, results: Measured[], runs: number): Promise<void> {
   let missing = torchUnavailable({ reference: true });
   if (!missing) {
     try {

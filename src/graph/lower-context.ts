@@ -38,6 +38,17 @@ export class LoweringContext {
     return outs[0];
   }
 
+  /**
+   * Names the nodes emitted since index `from` `<scope>/<OpType>_<index>` (unique within the model; ORT's profiler
+   * reports these names, so time can be summed per model block).
+   */
+  nameNodesFrom(from: number, scope: string): void {
+    for (let i = from; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (!n.name) this.nodes[i] = { ...n, name: `${scope}/${n.opType}_${i}` };
+    }
+  }
+
   /** A 1-D int64 constant (deduplicated). */
   int64s(values: readonly number[]): string {
     const key = `i64:${values.join(',')}`;

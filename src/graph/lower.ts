@@ -1,6 +1,8 @@
 /**
  * Lowering: graph IR → ONNX model (ai.onnx opset 23 + com.microsoft opset 1). Graph inputs (run-time inputs and
  * weights, DESIGN.md decision 1) become ONNX graph inputs under their own names; constants become initializers.
+ * Nodes traced in a builder scope are named `<scope>/<OpType>_<index>`, so ORT's profile (which reports node names)
+ * can be summed per block of the model.
  */
 import { createHash } from 'node:crypto';
 import type { DType } from '../tensor/dtype.ts';
@@ -49,7 +51,9 @@ export function toOnnxModel(graph: Graph): OnnxModel {
     for (const o of node.outputs) if (!names.has(o)) setName(o, `v${o}`);
     const ins = node.inputs.map((i) => (i < 0 ? '' : names.get(i)!));
     const outs = node.outputs.map((o) => names.get(o)!);
+    const first = ctx.nodes.length;
     getOp(node.op).lower(ctx, ins, outs, node.attrs);
+    if (node.scope) ctx.nameNodesFrom(first, node.scope);
   }
   for (const a of aliases) {
     ctx.node('Identity', [names.get(a.from)!], [a.to]);

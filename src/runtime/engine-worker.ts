@@ -58,7 +58,7 @@ function sessionKey(hash: string, memoryArena?: boolean): string {
   return memoryArena === undefined ? hash : `${hash}#arena=${memoryArena}`;
 }
 
-function sessionOptions(memoryArena?: boolean): ort.InferenceSession.SessionOptions {
+function sessionOptions(memoryArena?: boolean, profilePrefix?: string): ort.InferenceSession.SessionOptions {
   const c = config!;
   return {
     executionProviders: [c.provider],
@@ -67,7 +67,17 @@ function sessionOptions(memoryArena?: boolean): ort.InferenceSession.SessionOpti
     graphOptimizationLevel: 'all',
     enableCpuMemArena: memoryArena ?? c.memoryArena,
     logSeverityLevel: 3,
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+    ...(c.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
+}
+
+/** The file prefix of a new session's ORT profile (`<profileDir>/<graph name>`), when profiling is on. */
+function profilePrefixOf(graphName: string): string | undefined {
+  const dir = config!.profileDir;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  return join(dir, graphName.replace(/[^\w.-]+/g, '_'));
 }
 
 async function getSession(
@@ -85,7 +95,10 @@ async function getSession(
     mkdirSync(config!.saveOnnxDir, { recursive: true });
     writeFileSync(join(config!.saveOnnxDir, `${req.graphName}-${req.hash.slice(0, 12)}.onnx`), req.model);
   }
-  const session = await ort.InferenceSession.create(req.model, sessionOptions(req.memoryArena));
+  const session = await ort.InferenceSession.create(
+    req.model,
+    sessionOptions(req.memoryArena, profilePrefixOf(req.graphName)),
+  );
   sessions.set(key, session);
   const evicted: string[] = [];
   while (sessions.size > config!.cacheSize) {
@@ -212,6 +225,10 @@ async function handle(req: Request): Promise<{ value: unknown; transfer?: ArrayB
           await sess.release();
         }
       }
+      return { value: sessions.size };
+    case 'endProfiling':
+      // A profiled session writes `<prefix>_<date>.json` here (or when released); later runs are not recorded.
+      if (config!.profileDir) for (const s of sessions.values()) s.endProfiling();
       return { value: sessions.size };
     case 'clearCache':
       for (const s of sessions.values()) await s.release();

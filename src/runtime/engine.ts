@@ -37,6 +37,18 @@ export interface EngineOptions {
    * price is that every cached session holds its peak, so pipelines `release()` each finished stage.
    */
   memoryArena?: boolean;
+  /**
+   * ORT profiling (benchmarks): every session created by this engine records each node's time and writes it as
+   * `<profileDir>/<graph name>_<date>.json` on `endProfiling()` or when released. Profiled node names carry the
+   * builder scope (graph/lower.ts).
+   */
+  profileDir?: string;
+  /**
+   * Whether ORT's intra-op threads spin while they wait for work (ORT's default, `true`). On a machine shared with
+   * other busy processes, spinning threads take the cores that the working threads need: `false` makes them block
+   * (ORT session config `session.intra_op.allow_spinning` = 0), as the PyTorch baselines run OMP_WAIT_POLICY=PASSIVE.
+   */
+  spinning?: boolean;
 }
 
 export interface RunTiming {
@@ -142,6 +154,8 @@ export class Engine {
       cacheSize: opts.cacheSize ?? 8,
       saveOnnxDir: opts.saveOnnxDir,
       memoryArena: opts.memoryArena ?? true,
+      profileDir: opts.profileDir,
+      spinning: opts.spinning,
     });
     if (provider !== 'cpu') await engine.probeProvider();
     return engine;
@@ -456,6 +470,11 @@ export class Engine {
     if (hashes.length === 0) return;
     await this.request({ type: 'release', hashes });
     for (const h of hashes) this.workerHas.delete(h);
+  }
+
+  /** With `profileDir`: every cached session writes its profile now (sessions released earlier already have). */
+  async endProfiling(): Promise<void> {
+    await this.request({ type: 'endProfiling' });
   }
 
   async clearCache(): Promise<void> {

@@ -23,6 +23,10 @@ export interface InitRequest {
   saveOnnxDir?: string;
   /** ORT's CPU memory arena (keeps freed blocks per session for reuse). */
   memoryArena: boolean;
+  /** ORT's intra-op thread pool spins while waiting for work (ORT's default); false makes idle threads block. */
+  spinning?: boolean;
+  /** ORT profiling: every new session writes its node timings under this folder (see EngineOptions.profileDir). */
+  profileDir?: string;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
@@ -95,6 +99,11 @@ export interface ClearCacheRequest {
   type: 'clearCache';
 }
 
+/** Ends ORT profiling of every cached session: each writes its JSON profile into the profile folder. */
+export interface EndProfilingRequest {
+  type: 'endProfiling';
+}
+
 /** Drops the sessions of these model hashes (e.g. a pipeline stage that is done), freeing their memory. */
 export interface ReleaseRequest {
   type: 'release';
@@ -113,6 +122,7 @@ export type Request = (
   | StatsRequest
   | ClearCacheRequest
   | ReleaseRequest
+  | EndProfilingRequest
 ) & {
   id: number;
 };

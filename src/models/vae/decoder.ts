@@ -47,26 +47,33 @@ export function decoderForward(
   let blockIn = cfg.ch * cfg.chMult[levels - 1];
   let currRes = Math.floor(cfg.resolution / 2 ** (levels - 1));
   let h = tap(p.pp('conv_in'), conv(p.pp('conv_in'), z, cfg.zChannels, blockIn, { kernel: 3, padding: 1 }));
+  // mid and each up level are traced in a scope named by their checkpoint prefix (node names in ORT profiles).
   const mid = p.pp('mid');
-  h = tap(mid.pp('block_1'), parts.resBlock(mid.pp('block_1'), h, blockIn, blockIn));
-  h = tap(mid.pp('attn_1'), makeAttn(mid.pp('attn_1'), h, blockIn, cfg.attnType));
-  h = tap(mid.pp('block_2'), parts.resBlock(mid.pp('block_2'), h, blockIn, blockIn));
+  h = p.builder.scope(mid.prefix, () => {
+    let m = tap(mid.pp('block_1'), parts.resBlock(mid.pp('block_1'), h, blockIn, blockIn));
+    m = tap(mid.pp('attn_1'), makeAttn(mid.pp('attn_1'), m, blockIn, cfg.attnType));
+    return tap(mid.pp('block_2'), parts.resBlock(mid.pp('block_2'), m, blockIn, blockIn));
+  });
   for (let level = levels - 1; level >= 0; level--) {
     const up = p.pp('up').pp(level);
     const blockOut = cfg.ch * cfg.chMult[level];
-    for (let i = 0; i < cfg.numResBlocks + 1; i++) {
-      const bp = up.pp('block').pp(i);
-      h = tap(bp, parts.resBlock(bp, h, blockIn, blockOut));
-      blockIn = blockOut;
-      if (cfg.attnResolutions.includes(currRes)) {
-        const ap = up.pp('attn').pp(i);
-        h = tap(ap, makeAttn(ap, h, blockIn, cfg.attnType));
+    h = p.builder.scope(up.prefix, () => {
+      let u = h;
+      for (let i = 0; i < cfg.numResBlocks + 1; i++) {
+        const bp = up.pp('block').pp(i);
+        u = tap(bp, parts.resBlock(bp, u, blockIn, blockOut));
+        blockIn = blockOut;
+        if (cfg.attnResolutions.includes(currRes)) {
+          const ap = up.pp('attn').pp(i);
+          u = tap(ap, makeAttn(ap, u, blockIn, cfg.attnType));
+        }
       }
-    }
-    if (level !== 0) {
-      h = tap(up.pp('upsample'), upsample(up.pp('upsample'), h, blockIn));
-      currRes *= 2;
-    }
+      if (level !== 0) {
+        u = tap(up.pp('upsample'), upsample(up.pp('upsample'), u, blockIn));
+        currRes *= 2;
+      }
+      return u;
+    });
   }
   h = tap(p.pp('norm_out'), vaeNorm(p.pp('norm_out'), h, blockIn));
   return tap(p.pp('conv_out'), parts.convOut(p.pp('conv_out'), swish(h), blockIn, cfg.outCh));
