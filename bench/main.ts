@@ -2,7 +2,7 @@
  * Benchmarks (not tests). `npm run bench` runs every suite, each in its own process (so that one suite's memory or
  * failure does not touch the next), and writes bench/RESULTS.md and bench/unet-scaling.png from the figures they
  * record (bench/report.ts, bench/results.ts). `npm run bench -- <suite>` runs one suite and prints its figures, each
- * with its baseline measured in the same run. Suites: ops, groupnorm, unet, decode, train, train-unet, generate, sampler-steps, curate.
+ * with its baseline measured in the same run. Suites: ops, groupnorm, temporal-attention, unet, decode, train, train-unet, generate, sampler-steps, curate.
  * Options: --threads N (default: all cores); BENCH_FILTER=substring limits a suite's cases; BENCH_QUICK=1 runs fewer
  * repetitions and the smallest cases (for trying a suite out). All suites: `--full` adds the full-size svd-xt
  * generation (576×1024, ~20 GiB, tens of minutes on 2 cores) that the report's run leaves out by default;
@@ -21,6 +21,7 @@ import { benchOps } from './ops.ts';
 import { readRecords } from './report.ts';
 import { type SuiteRun, writeResults } from './results.ts';
 import { benchSamplerSteps } from './sampler-steps.ts';
+import { benchTemporalAttention } from './temporal-attention.ts';
 import { benchTrain } from './train.ts';
 import { benchTrainUnet } from './train-unet.ts';
 import { benchUnet } from './unet.ts';
@@ -32,6 +33,7 @@ const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : availableParall
 const SUITES: Record<string, (threads: number) => Promise<void>> = {
   ops: benchOps,
   groupnorm: benchGroupNorm,
+  'temporal-attention': benchTemporalAttention,
   unet: benchUnet,
   decode: benchDecode,
   train: benchTrain,
@@ -46,6 +48,7 @@ function plan(full: boolean): { suite: string; args: string[] }[] {
   return [
     { suite: 'ops', args: [] },
     { suite: 'groupnorm', args: [] },
+    { suite: 'temporal-attention', args: [] },
     { suite: 'train', args: [] },
     { suite: 'train-unet', args: [] },
     { suite: 'unet', args: ['--scaling'] },
