@@ -3,11 +3,13 @@
  * how much of an input image the autoencoder alone gives back. CHECKPOINT is a whole svd-mini checkpoint, or a training
  * checkpoint of the autoencoder stage (`runs/svd-mini/autoencoder/ckpt/step-*.safetensors`: its weights are laid over
  * fresh ones). Usage:
- *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …]   (default: the held-out photos)
+ *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR]   (default: the held-out photos;
+ *   --png writes each input beside its reconstruction)
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
 import { freshWeights } from '../../src/models/fresh-weights.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
@@ -20,8 +22,11 @@ import { preprocessImage } from '../../src/video/preprocess.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
 import { HELDOUT_PHOTOS, OPENCV_DATA } from './build-footage.ts';
 
-const [checkpoint, ...given] = process.argv.slice(2);
-if (!checkpoint) throw new Error('usage: vae-psnr.ts CHECKPOINT [PHOTO …]');
+const args = process.argv.slice(2);
+const pngAt = args.indexOf('--png');
+const pngDir = pngAt >= 0 ? args.splice(pngAt, 2)[1] : undefined;
+const [checkpoint, ...given] = args;
+if (!checkpoint) throw new Error('usage: vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR]');
 const photos = given.length > 0 ? given : HELDOUT_PHOTOS.map((p) => join(OPENCV_DATA, p));
 
 // A training checkpoint holds the trained tensors (and the optimizer's, prefixed): lay them over fresh weights.
@@ -48,6 +53,24 @@ try {
     const ref = planesFromInterleaved(pre.image.data, w, h);
     const db = psnr(ref, { width: w, height: h, channels: 3, data: y.data as Float32Array });
     rows.push(db);
+    if (pngDir) {
+      // input | reconstruction, side by side
+      const both = Buffer.alloc(2 * w * h * 3);
+      const r = y.data as Float32Array;
+      for (let yy = 0; yy < h; yy++) {
+        for (let x = 0; x < w; x++) {
+          for (let c = 0; c < 3; c++) {
+            both[(yy * 2 * w + x) * 3 + c] = pre.image.data[(yy * w + x) * 3 + c];
+            const v = r[c * w * h + yy * w + x];
+            both[(yy * 2 * w + w + x) * 3 + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+          }
+        }
+      }
+      const name = (photo.split('/').pop() ?? 'photo').replace(/\.[^.]*$/, '');
+      await sharp(both, { raw: { width: 2 * w, height: h, channels: 3 } })
+        .png()
+        .toFile(join(pngDir, `${name}.png`));
+    }
     console.log(`${photo.split('/').pop()}\t${db.toFixed(2)} dB`);
   }
   console.log(`mean\t${(rows.reduce((a, b) => a + b, 0) / rows.length).toFixed(2)} dB`);
