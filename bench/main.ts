@@ -6,12 +6,12 @@
  * Options: --threads N (default: all cores); BENCH_FILTER=substring limits a suite's cases; BENCH_QUICK=1 runs fewer
  * repetitions and the smallest cases (for trying a suite out). All suites: `--full` adds the full-size svd-xt
  * generation (576×1024, ~20 GiB, tens of minutes on 2 cores) that the report's run leaves out by default;
- * `--suites a,b` runs only those (the report then holds only their figures).
+ * `--suites a,b` runs only those (the report then holds only their figures). The records behind the report are kept in
+ * bench/results-records.jsonl; `--rewrite-report` writes RESULTS.md and the plot again from them without running.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCurate } from './curate.ts';
 import { benchDecode } from './decode.ts';
@@ -19,7 +19,7 @@ import { benchGenerate } from './generate.ts';
 import { benchGroupNorm } from './groupnorm.ts';
 import { benchOps } from './ops.ts';
 import { readRecords } from './report.ts';
-import { type SuiteRun, writeResults } from './results.ts';
+import { appendRunRecord, type RunInfo, runRecord, type SuiteRun, writeResults } from './results.ts';
 import { benchSamplerSteps } from './sampler-steps.ts';
 import { benchTemporalAttention } from './temporal-attention.ts';
 import { benchTrain } from './train.ts';
@@ -59,10 +59,15 @@ function plan(full: boolean): { suite: string; args: string[] }[] {
   ];
 }
 
+const RECORDS = fileURLToPath(new URL('./results-records.jsonl', import.meta.url));
+const OUTPUTS = {
+  markdown: fileURLToPath(new URL('./RESULTS.md', import.meta.url)),
+  plot: fileURLToPath(new URL('./unet-scaling.png', import.meta.url)),
+  plotRelative: 'unet-scaling.png',
+};
+
 async function runAll(): Promise<void> {
   const full = args.includes('--full');
-  const dir = mkdtempSync(join(tmpdir(), 'svd-bench-report-'));
-  const reportFile = join(dir, 'records.jsonl');
   const date = new Date();
   const loadStart = loadavg();
   const t0 = performance.now();
@@ -72,57 +77,55 @@ async function runAll(): Promise<void> {
   const only = args.indexOf('--suites');
   const wanted = only >= 0 ? args[only + 1].split(',') : undefined;
   const steps = plan(full).filter((s) => !wanted || wanted.includes(s.suite));
-  try {
-    for (const [i, step] of steps.entries()) {
-      console.log(
-        `\n## ${step.suite} (${i + 1}/${steps.length})${step.args.length ? ` ${step.args.join(' ')}` : ''}\n`,
-      );
-      const s0 = performance.now();
-      const r = spawnSync(process.execPath, [...process.execArgv, me, step.suite, ...step.args, ...passThrough], {
-        stdio: 'inherit',
-        env: { ...process.env, BENCH_REPORT: reportFile },
-      });
-      const seconds = (performance.now() - s0) / 1000;
-      const status = r.error ? null : r.status;
-      if (status !== 0)
-        console.log(`${step.suite}: failed (${r.error?.message ?? `exit ${status ?? r.signal}`}); going on`);
-      suites.push({ suite: step.suite, args: step.args, status, seconds });
-    }
-    const markdown = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-    await writeResults(
-      readRecords(reportFile),
-      {
-        date,
-        threads,
-        loadStart,
-        loadEnd: loadavg(),
-        seconds: (performance.now() - t0) / 1000,
-        suites,
-        caseSets: [
-          'unet: the scaling sweeps (frames 2/4/8 at 128², sizes 64–256 at T = 2) instead of the single 256², T = 14 point of `npm run bench -- unet`',
-          full
-            ? 'generate: the tiny golden model and the full-size svd-xt (576×1024, 4 frames, 1 step)'
-            : 'generate: the tiny golden model only (`--full` adds the full-size svd-xt at 576×1024)',
-          'the other suites: their default cases',
-        ],
-      },
-      {
-        markdown,
-        plot: fileURLToPath(new URL('./unet-scaling.png', import.meta.url)),
-        plotRelative: 'unet-scaling.png',
-      },
-    );
-    console.log(`\nwrote ${markdown} (${((performance.now() - t0) / 60_000).toFixed(1)} min)`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // The suites append their records here; the run's own line comes last (bench/results.ts reads both).
+  writeFileSync(RECORDS, '');
+  for (const [i, step] of steps.entries()) {
+    console.log(`\n## ${step.suite} (${i + 1}/${steps.length})${step.args.length ? ` ${step.args.join(' ')}` : ''}\n`);
+    const s0 = performance.now();
+    const r = spawnSync(process.execPath, [...process.execArgv, me, step.suite, ...step.args, ...passThrough], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_REPORT: RECORDS },
+    });
+    const seconds = (performance.now() - s0) / 1000;
+    const status = r.error ? null : r.status;
+    if (status !== 0)
+      console.log(`${step.suite}: failed (${r.error?.message ?? `exit ${status ?? r.signal}`}); going on`);
+    suites.push({ suite: step.suite, args: step.args, status, seconds });
   }
+  const run: RunInfo = {
+    date,
+    threads,
+    loadStart,
+    loadEnd: loadavg(),
+    seconds: (performance.now() - t0) / 1000,
+    suites,
+    caseSets: [
+      'unet: the scaling sweeps (frames 2/4/8 at 128², sizes 64–256 at T = 2) instead of the single 256², T = 14 point of `npm run bench -- unet`',
+      full
+        ? 'generate: the tiny golden model and the full-size svd-xt (576×1024, 4 frames, 1 step)'
+        : 'generate: the tiny golden model only (`--full` adds the full-size svd-xt at 576×1024)',
+      'the other suites: their default cases',
+    ],
+  };
+  appendRunRecord(RECORDS, run);
+  await writeResults(readRecords(RECORDS), run, OUTPUTS);
+  console.log(
+    `\nwrote ${OUTPUTS.markdown} (${((performance.now() - t0) / 60_000).toFixed(1)} min; records: ${RECORDS})`,
+  );
 }
 
 // The suite: the first argument that is neither an option nor an option's value (a number or a list of numbers).
 const suite = args.find(
   (a, i) => !a.startsWith('--') && !(i > 0 && ['--threads', '--suites'].includes(args[i - 1])) && !/^[\d.,]+$/.test(a),
 );
-if (suite === undefined || suite === 'all') {
+if (args.includes('--rewrite-report')) {
+  // RESULTS.md and the plot again from the last run's records (after a change to their layout), without running.
+  const records = readRecords(RECORDS);
+  const run = runRecord(records);
+  if (!run) throw new Error(`${RECORDS} holds no finished run`);
+  await writeResults(records, run, OUTPUTS);
+  console.log(`wrote ${OUTPUTS.markdown} from ${RECORDS}`);
+} else if (suite === undefined || suite === 'all') {
   await runAll();
 } else {
   const run = SUITES[suite];

@@ -5,7 +5,7 @@
  * as the training loss plot).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release, totalmem } from 'node:os';
 import sharp from 'sharp';
 import * as vega from 'vega';
@@ -79,6 +79,23 @@ export interface RunInfo {
   suites: SuiteRun[];
   /** What the all-suites run leaves out or shrinks, in words. */
   caseSets: string[];
+}
+
+/** The run's own line in the records file (after the suites' records). */
+interface RunRecord {
+  type: 'run';
+  info: Omit<RunInfo, 'date'> & { date: string };
+}
+
+export function appendRunRecord(file: string, run: RunInfo): void {
+  const rec: RunRecord = { type: 'run', info: { ...run, date: run.date.toISOString() } };
+  appendFileSync(file, `${JSON.stringify(rec)}\n`);
+}
+
+/** The run info of a records file, if its run finished. */
+export function runRecord(records: readonly unknown[]): RunInfo | undefined {
+  const r = records.find((x): x is RunRecord => (x as { type?: string }).type === 'run');
+  return r ? { ...r.info, date: new Date(r.info.date) } : undefined;
 }
 
 const gib = (b: number | undefined) => (b === undefined || b === 0 ? '–' : `${(b / 2 ** 30).toFixed(2)} GiB`);
@@ -219,17 +236,19 @@ export function resultsMarkdown(
   out.push('');
   out.push('## Summary');
   out.push('');
-  out.push('| suite | figures with a baseline | ratio range | geometric mean |');
-  out.push('|---|---|---|---|');
-  for (const suite of [...new Set(figures.map((f) => f.suite))]) {
-    const rs = figures
-      .filter((f) => f.suite === suite)
-      .map(ratioOf)
-      .filter((r): r is number => r !== undefined && r > 0);
-    const all = figures.filter((f) => f.suite === suite).length;
+  out.push('| suite | baseline | figures | ratio range | geometric mean |');
+  out.push('|---|---|---|---|---|');
+  const groups = new Map<string, Figure[]>();
+  for (const f of figures) {
+    const key = `${f.suite}\u0000${f.baseline?.name ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  for (const fs of groups.values()) {
+    const rs = fs.map(ratioOf).filter((r): r is number => r !== undefined && r > 0);
     const gm = rs.length > 0 ? Math.exp(rs.reduce((a, r) => a + Math.log(r), 0) / rs.length) : undefined;
+    const range = rs.length > 0 ? `${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×` : '–';
     out.push(
-      `| ${suite} | ${rs.length} of ${all} | ${rs.length > 0 ? `${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×` : '–'} | ${gm !== undefined ? `${gm.toFixed(2)}×` : '–'} |`,
+      `| ${fs[0].suite} | ${cell(fs[0].baseline?.name ?? 'none')} | ${fs.length} | ${range} | ${gm !== undefined ? `${gm.toFixed(2)}×` : '–'} |`,
     );
   }
   out.push('');
