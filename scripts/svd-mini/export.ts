@@ -1,20 +1,34 @@
 /**
  * The last step of the svd-mini recipe (issue 11): the trained weights become the files that ship in
  * models/svd-mini/ — the image-to-video model and each camera-motion LoRA, cast to float16 (round to nearest even;
- * the engine widens them to float32 as it loads), with the recipe in each file's metadata. Each file is written
+ * the engine widens them to float32 as it loads), with the recipe in each file's metadata, without the tensors
+ * generation never reads. Each file is written
  * through a temporary file and a rename, so an interrupted export leaves the previous files whole. Usage:
  *   node --import tsx scripts/svd-mini/export.ts RUNS_DIR OUT_DIR      (e.g. runs/svd-mini models/svd-mini)
  */
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FIRST_STAGE_PREFIX, inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
+import { SVD_MINI } from '../../src/models/presets.ts';
 import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
 import { fromFloat32 } from '../../src/tensor/half.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
 
 const [runs, out] = process.argv.slice(2);
 if (!runs || !out) throw new Error('usage: export.ts RUNS_DIR OUT_DIR');
+
+/**
+ * Tensors generation never reads and training does not need either: what the reference ignores at inference (the
+ * conditioning autoencoder's decoder and post_quant_conv, open_clip leftovers) but the first-stage encoder, which
+ * fine-tuning from the shipped file encodes its data with.
+ */
+const unused = inferenceIgnoreGroups(SVD_MINI)
+  .flatMap((g) => g.patterns)
+  .filter((p) => p !== `${FIRST_STAGE_PREFIX}.encoder`)
+  .map(ignoreMatcher);
 
 /** IN's tensors as float16 (float32 ones; others as they are) → OUT, with IN's metadata and `extra`. */
 async function exportHalf(input: string, output: string, extra: Record<string, string>): Promise<number> {
@@ -23,7 +37,10 @@ async function exportHalf(input: string, output: string, extra: Record<string, s
   const metadata = { ...file.metadata, ...extra };
   await file.close();
   const half = new Map<string, HostTensor>();
-  for (const [k, t] of all) half.set(k, t.dtype === 'float32' ? fromFloat32(t, 'float16') : t);
+  for (const [k, t] of all) {
+    if (unused.some((m) => m(k))) continue;
+    half.set(k, t.dtype === 'float32' ? fromFloat32(t, 'float16') : t);
+  }
   await writeSafetensors(output, half, metadata); // through a temporary file and a rename
   return (await stat(output)).size;
 }

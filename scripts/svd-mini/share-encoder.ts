@@ -2,7 +2,8 @@
  * After svd-mini's autoencoder stage: the conditioning-frame encoder (`conditioner.embedders.3`, sgm
  * `AutoencoderKLModeOnly` inside `VideoPredictionEmbedderWithEncoder`) becomes the trained first-stage encoder, as in
  * the released SVD checkpoints where both are the same VAE encoder: `encoder.*` copied, `quant_conv` the identity
- * (the first stage, an `AutoencodingEngine`, has none), the unused decoder copied too. Usage:
+ * (the first stage, an `AutoencodingEngine`, has none). Its decoder is never run (sgm builds it, generation ignores it;
+ * svd-mini's is narrower than the first stage's) and stays as it was. Usage:
  *   node --import tsx scripts/svd-mini/share-encoder.ts IN.safetensors OUT.safetensors
  */
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
@@ -16,7 +17,7 @@ await file.close();
 const cond = 'conditioner.embedders.3.encoder';
 let copied = 0;
 for (const [k, t] of [...all]) {
-  for (const part of ['encoder', 'decoder']) {
+  for (const part of ['encoder']) {
     const from = `first_stage_model.${part}.`;
     const to = `${cond}.${part}.${k.slice(from.length)}`;
     if (k.startsWith(from) && all.has(to)) {
