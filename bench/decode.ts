@@ -5,7 +5,7 @@
  * graph) beside the raw-ORT conv rate measured in the same run (bench/machine-rates.ts), and where the time goes (the
  * ORT profile per op type, per decoder level and per shape; `--no-profile` turns it off). `--runs N` timed calls after
  * the first (default 2); `--no-arena` runs without ORT's memory arena, as the pipeline's memory plan does at full size;
- * `--no-spin` runs ORT's threads without spinning (EngineOptions.spinning); `--compare-spinning` also times a second
+ * `--spin` runs ORT's threads spinning (ORT's own default; EngineOptions.spinning); `--compare-spinning` also times a second
  * engine with the other setting, its calls alternating with the first's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,14 +53,14 @@ export async function benchDecode(threads: number): Promise<void> {
   const cfg = model.firstStage.decoder;
   const lat = size / 8;
   console.log(
-    `# decode benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider, arena ${arena ? 'on' : 'off'}, spinning ${process.argv.includes('--no-spin') ? 'off' : 'on'}, load ${loadLine()}`,
+    `# decode benchmark — ${machineLine()}, ${threads} threads, float32, cpu provider, arena ${arena ? 'on' : 'off'}, spinning ${process.argv.includes('--spin') ? 'on' : 'off'}, load ${loadLine()}`,
   );
   const before = await measureMachineRates(threads);
   const prefix = `${FIRST_STAGE_PREFIX}.decoder`;
   const tree = new Params(new GraphBuilder('declare'), prefix);
   declareVideoDecoder(tree, cfg);
   const profileDir = profile ? mkdtempSync(join(tmpdir(), 'svd-bench-profile-')) : undefined;
-  const spinning = !process.argv.includes('--no-spin');
+  const spinning = process.argv.includes('--spin');
   const engine = await Engine.create({ threads, profileDir, spinning });
   // --compare-spinning: a second engine with the other spinning setting, its timed calls alternating with the first's.
   const other = process.argv.includes('--compare-spinning')
@@ -122,13 +122,13 @@ export async function benchDecode(threads: number): Promise<void> {
       const o = [...otherTimes].sort((a, b) => a - b)[Math.floor(otherTimes.length / 2)];
       const [on, off] = spinning ? [ms, o] : [o, ms];
       console.log(
-        `ORT threads spinning (ORT's default): ${fmtMs(on)} ms; not spinning (session.intra_op.allow_spinning 0): ${fmtMs(off)} ms — ratio off/on ${(off / on).toFixed(2)}× (alternating calls, medians of ${runs})`,
+        `ORT threads spinning (ORT's own default): ${fmtMs(on)} ms; not spinning (session.intra_op.allow_spinning 0): ${fmtMs(off)} ms — ratio off/on ${(off / on).toFixed(2)}× (alternating calls, medians of ${runs})`,
       );
       recordFigure({
         suite: SUITE,
         case: `svd-xt VideoDecoder ${size}×${size}, T = ${frames}: ORT threads not spinning against spinning`,
         ours: off,
-        baseline: { name: 'the same decoder, ORT threads spinning (default)', value: on },
+        baseline: { name: "the same decoder, ORT threads spinning (ORT's own default)", value: on },
         note: `load ${loadLine()}`,
       });
     }

@@ -44,6 +44,8 @@ function session(
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // The engine's thread policy (EngineOptions.spinning, default off).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
     ...(profileFilePrefix ? { enableProfiling: true, profileFilePrefix } : {}),
   });
 }

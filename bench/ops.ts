@@ -219,6 +219,8 @@ function rawSession(g: RawGraph, threads: number): Promise<ort.InferenceSession>
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // The engine's thread policy (EngineOptions.spinning, default off), so that both sides wait for work alike.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 }
 

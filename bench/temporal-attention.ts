@@ -75,7 +75,7 @@ export async function benchTemporalAttention(threads: number): Promise<void> {
     { name: 'head transposes + batched MatMul + Softmax', body: matmulSoftmax },
   ];
   const profileDir = mkdtempSync(join(tmpdir(), 'svd-bench-profile-'));
-  const engine = await Engine.create({ threads, profileDir, spinning: !process.argv.includes('--no-spin') });
+  const engine = await Engine.create({ threads, profileDir, spinning: process.argv.includes('--spin') });
   try {
     const rng = new Rng(5);
     const shape = [batch, S, H * D];

@@ -4,8 +4,8 @@
  * evaluation, effective GFLOP/s (conv/matmul/attention multiply-adds of the traced graph), VmHWM and PSS.
  * Options: --frames N, --size S (pixels, square), --runs N. Needs ~16 GiB of memory. The single-point run also prints
  * where the time goes (the ORT profile of its runs per op type, UNet level and shape, bench/profile-report.ts; off with
- * --no-profile) and the effective rate against the raw-ORT conv rate measured in the same run; --no-spin runs ORT's
- * threads without spinning (EngineOptions.spinning).
+ * --no-profile) and the effective rate against the raw-ORT conv rate measured in the same run; --spin runs ORT's
+ * threads spinning (ORT's own default; EngineOptions.spinning).
  *
  * Baseline: the reference's own VideoUNet (sgm, from the checkout named by SVD_REFERENCE_REPO) in PyTorch 1.13 on the
  * same shapes (bench/torch_unet.py: eval mode, no_grad, PyTorch's own initialisation), run after ours in the same
@@ -101,7 +101,7 @@ async function ours(threads: number, pts: readonly Point[], runs: number, profil
   const cfg = PRESETS['svd-xt'].unet;
   const tree = declareVideoUNetParams(new Params(new GraphBuilder('declare'), UNET_PREFIX), cfg);
   const rng = new Rng(0);
-  const engine = await Engine.create({ threads, profileDir, spinning: !process.argv.includes('--no-spin') });
+  const engine = await Engine.create({ threads, profileDir, spinning: process.argv.includes('--spin') });
   const t0 = performance.now();
   // Weights drawn when loaded (N(0, 1/fan_in), norm scales 1, biases and mix_factor 0), straight into the engine.
   await loadWeightsInto(engine, randomCheckpoint(tree), tree.shapes.keys());

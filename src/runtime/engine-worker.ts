@@ -68,7 +68,7 @@ function sessionOptions(memoryArena?: boolean, profilePrefix?: string): ort.Infe
     enableCpuMemArena: memoryArena ?? c.memoryArena,
     logSeverityLevel: 3,
     ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
-    ...(c.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    ...(!c.spinning ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

@@ -44,9 +44,11 @@ export interface EngineOptions {
    */
   profileDir?: string;
   /**
-   * Whether ORT's intra-op threads spin while they wait for work (ORT's default, `true`). On a machine shared with
-   * other busy processes, spinning threads take the cores that the working threads need: `false` makes them block
-   * (ORT session config `session.intra_op.allow_spinning` = 0), as the PyTorch baselines run OMP_WAIT_POLICY=PASSIVE.
+   * Whether ORT's intra-op threads spin while they wait for work (ORT's own default). Default here: false — they block
+   * (session config `session.intra_op.allow_spinning` = 0), as the PyTorch baselines run OMP_WAIT_POLICY=PASSIVE: on
+   * the project machine, shared with other busy processes, spinning threads took the cores the working threads
+   * needed (the svd-xt decoder at 128×128, T = 3: 0.74× and 0.79× the time without spinning, calls alternating in
+   * one run at load 7–10; `npm run bench -- decode --compare-spinning`). The results are the same bits either way.
    */
   spinning?: boolean;
 }
@@ -155,7 +157,7 @@ export class Engine {
       saveOnnxDir: opts.saveOnnxDir,
       memoryArena: opts.memoryArena ?? true,
       profileDir: opts.profileDir,
-      spinning: opts.spinning,
+      spinning: opts.spinning ?? false,
     });
     if (provider !== 'cpu') await engine.probeProvider();
     return engine;

@@ -24,7 +24,7 @@ export interface InitRequest {
   /** ORT's CPU memory arena (keeps freed blocks per session for reuse). */
   memoryArena: boolean;
   /** ORT's intra-op thread pool spins while waiting for work (ORT's default); false makes idle threads block. */
-  spinning?: boolean;
+  spinning: boolean;
   /** ORT profiling: every new session writes its node timings under this folder (see EngineOptions.profileDir). */
   profileDir?: string;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
