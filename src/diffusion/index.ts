@@ -5,6 +5,7 @@
  * host-side.
  */
 export * from './config.ts';
+export * from './consistency.ts';
 export * from './denoiser.ts';
 export * from './guiders.ts';
 export * from './linspace.ts';
