@@ -19,6 +19,7 @@ import {
   convertCheckpoint,
   convertTemporaryPath,
 } from '../models/checkpoint-convert.ts';
+import { getPreset, PRESET_NAMES } from '../models/presets.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
 import { loadModelConfig } from '../models/reference/model-config.ts';
 import { type CheckpointSource, openCheckpoint } from '../weights/checkpoint.ts';
@@ -27,16 +28,17 @@ import { CheckpointFormatError } from '../weights/checkpoint-errors.ts';
 import { SafetensorsError } from '../weights/safetensors-errors.ts';
 import { listenForInterrupt } from './interrupt.ts';
 
-export const CONVERT_USAGE = `usage: svd convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--config JSON]
+export const CONVERT_USAGE = `usage: svd convert IN OUT [--to diffusers|sgm] [--dtype float32|float16|bfloat16] [--preset NAME | --config JSON]
 
   IN              an sgm single-file checkpoint (.safetensors) or a diffusers folder (unet/, vae/, image_encoder/)
   OUT             the folder (--to diffusers; not a .safetensors name) or .safetensors file (--to sgm) to create;
                   must not exist
   --to            output layout (default: the other one)
   --dtype         cast floating-point tensors (default: keep the stored dtypes)
+  --preset NAME   ${PRESET_NAMES.join(' | ')}: the model the checkpoint is (default: svd for an sgm
+                  input, the folder's configs for a diffusers input)
   --config JSON   model config file: { "engine_config": <sgm YAML model: section>, "clip_arch": <ViT dims> }
-                  (as svd generate --config; default: the svd preset for an sgm input, the folder's configs for a
-                  diffusers input)`;
+                  (as svd generate --config) for other sizes`;
 
 const TARGETS: readonly ConvertTarget[] = ['diffusers', 'sgm'];
 const DTYPES: readonly ConvertDtype[] = ['float32', 'float16', 'bfloat16'];
@@ -48,7 +50,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
     console.error(`svd convert: ${problem}\n\n${CONVERT_USAGE}`);
     return 2;
   };
-  let values: { to?: string; dtype?: string; config?: string; help?: boolean };
+  let values: { to?: string; dtype?: string; config?: string; preset?: string; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -57,6 +59,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
         to: { type: 'string' },
         dtype: { type: 'string' },
         config: { type: 'string' },
+        preset: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -77,6 +80,10 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
   if (values.dtype !== undefined && !DTYPES.includes(values.dtype as ConvertDtype)) {
     return usage(`--dtype must be float32, float16 or bfloat16, got "${values.dtype}"`);
   }
+  if (values.preset !== undefined && values.config !== undefined) return usage('either --preset or --config, not both');
+  if (values.preset !== undefined && !PRESET_NAMES.includes(values.preset)) {
+    return usage(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${values.preset}"`);
+  }
   const given = values.to as ConvertTarget | undefined;
   const mismatch = given && outputMismatch(output, given, true);
   if (mismatch) return usage(mismatch);
@@ -89,7 +96,12 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
   const { signal } = interrupt;
   let source: CheckpointSource | undefined;
   try {
-    const model = values.config === undefined ? undefined : loadModelConfig(values.config);
+    const model =
+      values.config !== undefined
+        ? loadModelConfig(values.config)
+        : values.preset !== undefined
+          ? getPreset(values.preset)
+          : undefined;
     await assertOutputFree(output);
     source = await openCheckpoint(input);
     const opened = source;
@@ -110,7 +122,7 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
       to,
       dtype,
       model,
-      configLabel: values.config,
+      configLabel: values.config ?? (values.preset !== undefined ? `preset ${values.preset}` : undefined),
       onNotice: (line) => {
         announce();
         console.error(`svd convert: ${line}`);

@@ -19,7 +19,7 @@ import { BYTES_PER_ELEMENT, type DType } from '../tensor/dtype.ts';
 import { fromFloat32, toFloat32 } from '../tensor/half.ts';
 import type { HostTensor } from '../tensor/host-tensor.ts';
 import { numel, type Shape } from '../tensor/shape.ts';
-import { checkKeys, type IgnoreGroup, ignoreMatcher } from '../weights/checkpoint-check.ts';
+import { CheckpointError, checkKeys, type IgnoreGroup, ignoreMatcher } from '../weights/checkpoint-check.ts';
 import { DiffusersFolderSource, UNMAPPED_PREFIX } from '../weights/checkpoint-diffusers.ts';
 import { CheckpointFormatError } from '../weights/checkpoint-errors.ts';
 import { type CheckpointEntry, type CheckpointSource, pathExists } from '../weights/checkpoint-source.ts';
@@ -36,10 +36,11 @@ import {
   SGM_METADATA_KEY,
   sgmKeyToDiffusers,
 } from '../weights/layouts/diffusers-layout.ts';
+import { explainMismatch, type ModelOrigin } from './checkpoint-mismatch.ts';
 import { declareModelParams, inferenceIgnoreGroups } from './declare-params.ts';
 import type { SvdModel } from './description.ts';
 import { diffusersConfigs, keyLayoutForModel, modelFromDiffusersConfigs } from './diffusers-config.ts';
-import { getPreset } from './presets.ts';
+import { getPreset, PRESETS } from './presets.ts';
 
 export type ConvertTarget = 'sgm' | 'diffusers';
 export type ConvertDtype = 'float32' | 'float16' | 'bfloat16';
@@ -237,7 +238,15 @@ function checkModelComponents(entries: Map<string, CheckpointEntry>, model: SvdM
   const prefixes = heldPrefixes(model);
   const held = new Map([...entries].filter(([k]) => prefixes.some((p) => k.startsWith(p))));
   const hint = 'is the model config right for this checkpoint? (svd convert --config)';
-  checkKeys(held, diffusersHeldShapes(model), { label, hint });
+  try {
+    checkKeys(held, diffusersHeldShapes(model), { label, hint });
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    // as generate says it: what the checkpoint looks like and what to pass (the key lists in `details`)
+    const origin: ModelOrigin =
+      PRESETS[model.name] === model ? { kind: 'preset', name: model.name } : { kind: 'config', config: model.name };
+    throw explainMismatch(e, label, entries, model, origin);
+  }
 }
 
 /** Every tensor under its sgm name in one file, with the sgm metadata. */

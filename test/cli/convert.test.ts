@@ -65,6 +65,14 @@ describe('svd convert', () => {
     assert.equal(reason(none), 'svd convert: expected IN and OUT, got 0 path(s)');
     assert.equal(reason(unknownTo), 'svd convert: --to must be diffusers or sgm, got "onnx"');
     assert.equal(reason(unknownDtype), 'svd convert: --dtype must be float32, float16 or bfloat16, got "float64"');
+    const [both, badPreset] = await Promise.all([
+      svd('convert', CKPT, join(dir, 'out-p'), '--preset', 'svd-mini', '--config', 'c.json'),
+      svd('convert', CKPT, join(dir, 'out-q'), '--preset', 'svd-maxi'),
+    ]);
+    assert.equal(both.status, 2);
+    assert.equal(reason(both), 'svd convert: either --preset or --config, not both');
+    assert.equal(badPreset.status, 2);
+    assert.match(reason(badPreset), /^svd convert: --preset must be one of svd, .*svd-mini.*, got "svd-maxi"$/);
     assert.match(reason(unknownOption), /^svd convert: Unknown option '--fast'/);
   });
 
@@ -83,11 +91,12 @@ describe('svd convert', () => {
     assert.match(reason(notSafetensors), /notes\.safetensors: not a safetensors file \(/);
     assert.equal(wrongConfig.status, 1);
     assert.equal(wrongConfig.stderr.trim().split('\n').length, 1, 'the refusal is the only line');
+    // as svd generate says it: what the checkpoint looks like and what to pass
+    assert.match(reason(wrongConfig), /\(model config: released SVD\): does not fit the preset svd \(\d+ keys missing/);
     assert.match(
       reason(wrongConfig),
-      /\(model config: released SVD\): checkpoint does not match the model: \d+ missing/,
+      /this looks like a custom-size image-to-video model: pass its model config with --config$/,
     );
-    assert.match(reason(wrongConfig), /svd convert --config\)$/);
     assert.equal(missingConfig.status, 1);
     assert.equal(reason(missingConfig), `svd convert: ${join(dir, 'nope.json')}: no such config file`);
     assert.deepEqual(
@@ -124,7 +133,8 @@ describe('svd convert', () => {
     assert.equal(notJson.status, 1);
     assert.match(reason(notJson), /^svd convert: .*bad\.json: not valid JSON/);
     assert.equal(sv3dAsSvd.status, 1);
-    assert.match(reason(sv3dAsSvd), /pipeline-tiny\/config\.json\): checkpoint does not match the model: \d+ missing/);
+    assert.match(reason(sv3dAsSvd), /pipeline-tiny\/config\.json\): does not fit the --config model \(\d+ keys missing/);
+    assert.match(reason(sv3dAsSvd), /this looks like a multi-view \(SV3D\) model/);
     assert.equal(sv3dOwn.status, 0, sv3dOwn.stderr);
     assert.match(sv3dOwn.stdout, /wrote .*sv3d\.safetensors \(569 tensors/);
     assert.deepEqual(
