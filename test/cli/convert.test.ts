@@ -133,7 +133,10 @@ describe('svd convert', () => {
     assert.equal(notJson.status, 1);
     assert.match(reason(notJson), /^svd convert: .*bad\.json: not valid JSON/);
     assert.equal(sv3dAsSvd.status, 1);
-    assert.match(reason(sv3dAsSvd), /pipeline-tiny\/config\.json\): does not fit the --config model \(\d+ keys missing/);
+    assert.match(
+      reason(sv3dAsSvd),
+      /pipeline-tiny\/config\.json\): does not fit the --config model \(\d+ keys missing/,
+    );
     assert.match(reason(sv3dAsSvd), /this looks like a multi-view \(SV3D\) model/);
     assert.equal(sv3dOwn.status, 0, sv3dOwn.stderr);
     assert.match(sv3dOwn.stdout, /wrote .*sv3d\.safetensors \(569 tensors/);

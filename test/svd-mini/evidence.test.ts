@@ -19,7 +19,6 @@ import {
   firstFramePsnr,
   generateCases,
   imagePlanes,
-  modelInput,
   OPENCV_DATA,
   spearman,
   videoMotion,
