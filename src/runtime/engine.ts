@@ -234,6 +234,7 @@ export class Engine {
   }
 
   async deleteWeights(names: readonly string[]): Promise<void> {
+    if (this.closed) return; // a disposed engine holds nothing (see free)
     await this.request({ type: 'deleteWeights', names: [...names] });
     for (const n of names) this.weightInfo.delete(n);
   }
@@ -269,7 +270,12 @@ export class Engine {
     return new HostTensor(w.dtype, w.shape, w.data as never);
   }
 
+  /**
+   * Frees resident tensors. On a disposed engine it does nothing: everything it held went with it, and cleanup in a
+   * `finally` after an abort (which disposes the job's engine) must not replace the abort's reason with an error.
+   */
   async free(rs: ResidentTensor | readonly ResidentTensor[]): Promise<void> {
+    if (this.closed) return;
     const list = Array.isArray(rs) ? rs : [rs as ResidentTensor];
     await this.request({ type: 'free', residentIds: list.map((r) => r.id) });
   }
@@ -465,6 +471,7 @@ export class Engine {
 
   /** Drops the cached sessions of these graphs now (their memory is returned); they are rebuilt if run again. */
   async release(graphs: readonly Graph[]): Promise<void> {
+    if (this.closed) return; // a disposed engine holds nothing (see free)
     const hashes = graphs
       .map((g) => this.lowered.get(g)?.hash)
       .filter((h): h is string => h !== undefined)
