@@ -5,8 +5,9 @@
  * the motion score and the camera-motion class of src/curation/motion).
  */
 import { join } from 'node:path';
+import { OPENCV_DATA as HELDOUT_DIR } from '../../scripts/svd-mini/build-footage.ts';
 import { type ClipMotion, motionOfGrayFrames, rgbToGray } from '../../src/curation/motion/index.ts';
-import { type ImagePlanes, psnr } from '../../src/eval/psnr-ssim.ts';
+import { type ImagePlanes, planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { openLoras } from '../../src/models/lora/apply.ts';
 import { loraMergedSource } from '../../src/models/lora/merged-source.ts';
@@ -20,9 +21,7 @@ import { type RgbImage, rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
 import { checkpointHash } from '../../src/weights/checkpoint-hash.ts';
 
-export const OPENCV_DATA = '/usr/share/doc/opencv-doc/examples/data';
-/** The held-out photos (the same list as scripts/svd-mini/build-footage.ts). */
-export const HELDOUT_PHOTOS = ['butterfly.jpg', 'squirrel_cls.jpg', 'aero3.jpg', 'fruits.jpg', 'box_in_scene.png'];
+export { HELDOUT_PHOTOS, OPENCV_DATA } from '../../scripts/svd-mini/build-footage.ts';
 
 export interface EvidenceCase {
   photo: string;
@@ -44,7 +43,7 @@ export interface EvidenceVideo {
 export async function modelInput(photo: string): Promise<RgbImage> {
   const [width, height] = SVD_MINI.sampling.size;
   const size = { width, height };
-  return (await preprocessImage(join(OPENCV_DATA, photo), { target: size, trainedSize: size })).image;
+  return (await preprocessImage(join(HELDOUT_DIR, photo), { target: size, trainedSize: size })).image;
 }
 
 /** Generates every case (`steps` sampler steps; the model's defaults otherwise), one batch per LoRA. */
@@ -103,10 +102,7 @@ export function framePlanes(frames: HostTensor<'float32'>, t: number): ImagePlan
 
 /** An RGB image as planes in [0, 1]. */
 export function imagePlanes(img: RgbImage): ImagePlanes {
-  const plane = img.width * img.height;
-  const data = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) data[c * plane + i] = img.data[i * 3 + c] / 255;
-  return { data, channels: 3, height: img.height, width: img.width };
+  return planesFromInterleaved(img.data, img.width, img.height);
 }
 
 /** PSNR (dB) of the video's first frame against the model input. */

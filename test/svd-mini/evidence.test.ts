@@ -17,6 +17,7 @@ import { rgbToTensor } from '../../src/video/image-io.ts';
 import {
   type EvidenceCase,
   firstFramePsnr,
+  framePlanes,
   generateCases,
   imagePlanes,
   OPENCV_DATA,
@@ -56,12 +57,7 @@ describe('svd-mini evidence on held-out photos', { skip }, () => {
     try {
       for (const v of videos) {
         const rec = await reconstructFrames(engine, SVD_MINI, weights.source, rgbToTensor(v.input));
-        const recDb = psnr(imagePlanes(v.input), {
-          data: rec.data as Float32Array,
-          channels: 3,
-          height: v.input.height,
-          width: v.input.width,
-        });
+        const recDb = psnr(imagePlanes(v.input), framePlanes(rec, 0));
         const db = firstFramePsnr(v);
         first.push(db);
         rows.push(`${v.case.photo}: first frame ${db.toFixed(2)} dB, autoencoder alone ${recDb.toFixed(2)} dB`);
