@@ -14,12 +14,12 @@ import { GraphBuilder, type SymTensor } from '../graph/builder.ts';
 import type { ElementwiseKernel } from '../graph/elementwise-kernel.ts';
 import type { Graph } from '../graph/ir.ts';
 import { type LoweredGraph, lowerGraph } from '../graph/lower.ts';
-import { encodeModel } from '../graph/onnx/model-proto.ts';
 import type { DType } from '../tensor/dtype.ts';
 import { HostTensor } from '../tensor/host-tensor.ts';
 import { formatShape, numel, type Shape, shapesEqual } from '../tensor/shape.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { EngineError, FeedError, ProviderUnavailableError } from './errors.ts';
+import { probeModel } from './probe-model.ts';
 import type { Provider, Reply, Request, RunReply, StatsReply, WireTensor } from './protocol.ts';
 import { checkProviderInstalled } from './providers.ts';
 
@@ -165,14 +165,7 @@ export class Engine {
 
   /** Runs a one-node model so that a provider without a device fails now, with a clear message. */
   private async probeProvider(): Promise<void> {
-    const model = encodeModel({
-      graphName: 'probe',
-      opsets: { '': 23 },
-      nodes: [{ opType: 'Add', inputs: ['x', 'x'], outputs: ['y'] }],
-      inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
-      initializers: [],
-    });
+    const model = probeModel();
     try {
       await this.request({
         type: 'run',

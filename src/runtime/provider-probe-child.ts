@@ -5,21 +5,14 @@
  * the parent keeps that apart.
  */
 import ort from 'onnxruntime-node';
-import { encodeModel } from '../graph/onnx/model-proto.ts';
+import { probeModel } from './probe-model.ts';
 
 /** The marker of the result line (./provider-probe.ts looks for the same; importing this file would run a probe). */
 const PROBE_MARKER = 'PROBE ';
 
 async function probe(provider: string): Promise<{ ok: boolean; ms?: number; error?: string }> {
   const t0 = performance.now();
-  const model = encodeModel({
-    graphName: 'probe',
-    opsets: { '': 23 },
-    nodes: [{ opType: 'Add', inputs: ['x', 'x'], outputs: ['y'] }],
-    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
-    initializers: [],
-  });
+  const model = probeModel();
   try {
     const session = await ort.InferenceSession.create(model, {
       executionProviders: [provider],
