@@ -97,7 +97,8 @@ export function freshCheckpoint(model: SvdModel, seed: number): CheckpointSource
   const read = async (key: string): Promise<HostTensor> => {
     const t = weights.get(key);
     if (!t) throw new Error(`fresh weights: no parameter "${key}"`);
-    return t;
+    // a copy, as a file source gives: callers may transfer the buffer to the engine
+    return new HostTensor('float32', t.shape, (t.data as Float32Array).slice());
   };
   return {
     path: `<fresh seed ${seed}>`,

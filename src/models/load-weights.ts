@@ -48,17 +48,42 @@ export async function openModelWeights(
   }
 }
 
-/** Reads the given keys (float32) into the engine's weight store, skipping those already there. */
+/** Keys being read into each engine now: a second loader of the same key waits for the first instead of sending it twice. */
+const loading = new WeakMap<Engine, Map<string, Promise<void>>>();
+
+/**
+ * Reads the given keys (float32) into the engine's weight store, skipping those already there. Concurrent calls for
+ * overlapping keys (a training step's graphs and the latent cache's encoder being prepared at once) read and send each
+ * key once: the later caller waits for the earlier one's transfer.
+ */
 export async function loadWeightsInto(
   engine: Engine,
   source: CheckpointSource,
   keys: Iterable<string>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
+  let inflight = loading.get(engine);
+  if (!inflight) {
+    inflight = new Map();
+    loading.set(engine, inflight);
+  }
   const todo = [...new Set(keys)].filter((k) => !engine.hasWeight(k));
   for (let i = 0; i < todo.length; i++) {
-    const t = await source.read(todo[i]);
-    await engine.setWeights({ [todo[i]]: t }, { transfer: true });
+    const key = todo[i];
+    const other = inflight.get(key);
+    if (other) await other;
+    else if (!engine.hasWeight(key)) {
+      const load = (async () => {
+        const t = await source.read(key);
+        await engine.setWeights({ [key]: t }, { transfer: true });
+      })();
+      inflight.set(key, load);
+      try {
+        await load;
+      } finally {
+        inflight.delete(key);
+      }
+    }
     onProgress?.(i + 1, todo.length);
   }
 }

@@ -200,7 +200,13 @@ export class Engine {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ ...body, id }, transfer);
+      try {
+        this.worker.postMessage({ ...body, id }, transfer);
+      } catch (e) {
+        // not sent (e.g. a buffer that cannot be transferred): no reply will come
+        this.pending.delete(id);
+        reject(new EngineError(`engine request "${body.type}" could not be sent: ${(e as Error).message}`));
+      }
     }).finally(() => {
       if (this.pending.size === 0) this.worker.unref();
     });
@@ -219,6 +225,7 @@ export class Engine {
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of entries) {
       if (t.dtype === 'bfloat16') throw new FeedError(`weight "${name}": convert bfloat16 to float32 first`);
+      checkNotDetached(`weight "${name}"`, t);
       wire.push({ name, dtype: t.dtype, shape: t.shape, data: t.data });
       if (opts.transfer && t.data.buffer instanceof ArrayBuffer) transfer.push(t.data.buffer);
     }
@@ -248,6 +255,7 @@ export class Engine {
   /** Copies a tensor into the worker once; feed the handle to any number of runs without a copy. */
   async upload(t: HostTensor, opts: { transfer?: boolean } = {}): Promise<ResidentTensor> {
     if (t.dtype === 'bfloat16') throw new FeedError('upload: convert bfloat16 to float32 first');
+    checkNotDetached('upload', t);
     const id = this.nextResident++;
     const transfer = opts.transfer && t.data.buffer instanceof ArrayBuffer ? [t.data.buffer] : [];
     await this.request(
@@ -493,5 +501,15 @@ export class Engine {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
+  }
+}
+
+/**
+ * A tensor whose buffer was transferred to the worker before is empty here; posting it again would never be answered,
+ * so it is refused with a message instead.
+ */
+function checkNotDetached(what: string, t: HostTensor): void {
+  if (t.data.byteLength === 0 && numel(t.shape) > 0) {
+    throw new FeedError(`${what}: its buffer was already transferred to the engine (detached); pass a fresh tensor`);
   }
 }

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { convertCheckpoint } from '../../src/models/checkpoint-convert.ts';
 import { CheckpointMismatchError } from '../../src/models/checkpoint-mismatch.ts';
-import { openModelWeights } from '../../src/models/load-weights.ts';
+import { loadWeightsInto, openModelWeights } from '../../src/models/load-weights.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { loadModelConfig } from '../../src/models/reference/model-config.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { CheckpointError, openCheckpoint, SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
+import { createTestEngine } from '../helpers/engine.ts';
 import { GOLDEN_DIR } from '../helpers/golden.ts';
 
 const CKPT = `${GOLDEN_DIR}pipeline-tiny/checkpoint.safetensors`;
@@ -131,4 +132,31 @@ describe('strict loading follows the config for sv3d (conditioning encoder at co
       },
     );
   });
+});
+
+test('concurrent loads of overlapping keys read and send each key once, and a detached buffer is refused', async () => {
+  const engine = await createTestEngine();
+  const src = await openCheckpoint(CKPT);
+  const reads = new Map<string, number>();
+  const counting = {
+    ...src,
+    read: async (k: string) => {
+      reads.set(k, (reads.get(k) ?? 0) + 1);
+      return src.read(k);
+    },
+  };
+  try {
+    const keys = [...src.entries().keys()].filter((k) => k.startsWith('first_stage_model.encoder.')).slice(0, 12);
+    // two loaders at once (a training step's graphs and the latent cache's encoder): before, both sent a key, and a
+    // source that hands out one tensor (fresh weights) had its buffer sent twice, the second time detached: no reply
+    await Promise.all([loadWeightsInto(engine, counting, keys), loadWeightsInto(engine, counting, keys.slice(3))]);
+    assert.ok(keys.every((k) => engine.hasWeight(k)));
+    assert.deepEqual([...reads.values()], new Array(keys.length).fill(1), 'each key read once');
+    const t = await src.read(keys[0]);
+    await engine.setWeights({ probe: t }, { transfer: true });
+    await assert.rejects(engine.setWeights({ probe2: t }, { transfer: true }), /already transferred/);
+  } finally {
+    await src.close();
+    await engine.dispose();
+  }
 });

@@ -29,8 +29,9 @@ export interface TrainDataProviderOptions {
   /** The stage's VAE encoder; required when `config.data.latentCache` is true. */
   encode?: EncodeFn;
   /**
-   * The latent cache folder (default: `<videos>/.svd-latents/<W>x<H>x<T>` for a folder — hidden, so the folder
-   * listing skips it —, `<manifest>.latents/<W>x<H>x<T>` for a manifest).
+   * The latent cache folder (default: `<videos>/.svd-latents/<W>x<H>x<T>-<encoder>` for a folder — hidden, so the
+   * folder listing skips it —, `<manifest>.latents/<W>x<H>x<T>-<encoder>` for a manifest; `<encoder>` is the digest of
+   * the encoder's weights the run passes in its SampleContext).
    */
   cacheDir?: string;
   /** Samples loaded ahead (default 2). */
@@ -78,7 +79,7 @@ export function createTrainDataProvider(opts: TrainDataProviderOptions = {}): Sa
         'data.latentCache needs the stage encoder: build the provider with createTrainDataProvider({ encode })',
       );
     }
-    const cache = await LatentCache.open(opts.cacheDir ?? defaultCacheDir(config));
+    const cache = await LatentCache.open(opts.cacheDir ?? defaultCacheDir(config, context?.encoderId));
     const dataset = new ClipDataset(records, options, cachedLatentLoader(cache, encode));
     return provider(
       dataset,
@@ -129,9 +130,10 @@ function parsePosition(position: unknown): SamplePosition | undefined {
   return { epoch: p.epoch!, index: p.index! };
 }
 
-function defaultCacheDir(config: TrainConfig): string {
+function defaultCacheDir(config: TrainConfig, encoderId?: string): string {
   const d = config.data;
-  const size = `${d.width}x${d.height}x${d.frames}`;
+  // one folder per size and encoder: latents made by other encoder weights are never read
+  const size = `${d.width}x${d.height}x${d.frames}${encoderId ? `-${encoderId}` : ''}`;
   if (d.videos !== undefined) return resolve(d.videos, '.svd-latents', size);
   if (d.manifest !== undefined) return resolve(`${d.manifest}.latents`, size);
   return resolve(d.images!, '.svd-latents', size);

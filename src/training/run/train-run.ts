@@ -23,6 +23,7 @@ import { type CheckpointSource, writeSafetensors } from '../../weights/index.ts'
 import { selectParams } from '../freeze.ts';
 import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts';
 import { isImageToVideo, type TrainConfig } from '../stages/config.ts';
+import { encoderDigest } from '../stages/encoder-digest.ts';
 import { autoencoderLossGraph, stageLossGraph } from '../stages/graphs.ts';
 import { initTemporalLayers } from '../stages/init.ts';
 import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
@@ -45,6 +46,8 @@ export interface SampleProvider {
 /** What the run offers a provider: the stage's VAE encoder (frames → posterior moments), for the latent cache. */
 export interface SampleContext {
   encode(frames: HostTensor<'float32'>): Promise<{ mean: HostTensor<'float32'>; logvar: HostTensor<'float32'> }>;
+  /** A digest of the encoder's weights (see encoder-digest.ts): the latent cache keeps one folder per encoder. */
+  encoderId?: string;
 }
 
 export type SampleProviderFactory = (
@@ -253,7 +256,10 @@ async function train(
     }
     trainer = await Trainer.create(engine, compiled, initial, trainerOpts);
   }
-  const context: SampleContext = { encode: (frames) => batcher.encode(frames) };
+  const context: SampleContext = {
+    encode: (frames) => batcher.encode(frames),
+    encoderId: data.latentCache ? await encoderDigest(model, source, data) : undefined,
+  };
   const provider = await options.samples(config, latest?.data, context);
   let samplesConsumed = latest?.samplesConsumed ?? 0;
 

@@ -4,7 +4,7 @@
  * frame), which needs the stage's encoder.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -91,4 +91,30 @@ test('with the latent cache: moments and the first frame; the encoder is require
     assert.deepEqual(s.moments?.mean.shape, [3, 4, 2, 2]);
   }
   await (provider as unknown as { close(): Promise<void> }).close();
+});
+
+test('the default latent cache folder is one per encoder: latents of other encoder weights are not read', async () => {
+  let encoded = 0;
+  const encode = async (frames: HostTensor<'float32'>) => {
+    encoded++;
+    const shape = [frames.shape[0], 4, 2, 2];
+    return { mean: HostTensor.zeros('float32', shape), logvar: HostTensor.zeros('float32', shape) };
+  };
+  const factory = createTrainDataProvider();
+  const drain = async (encoderId: string) => {
+    const provider = await factory(config(true), undefined, { encode, encoderId });
+    for (let i = 0; i < 3; i++) await provider.next();
+    await (provider as unknown as { close(): Promise<void> }).close();
+  };
+  try {
+    await drain('aaaaaaaaaaaa');
+    assert.equal(encoded, 2, 'each clip encoded once by the first encoder');
+    assert.ok(existsSync(join(folder, '.svd-latents', '16x16x3-aaaaaaaaaaaa')), 'the folder names the encoder');
+    await drain('aaaaaaaaaaaa');
+    assert.equal(encoded, 2, 'the same encoder reads its cache');
+    await drain('bbbbbbbbbbbb');
+    assert.equal(encoded, 4, 'another encoder encodes again');
+  } finally {
+    rmSync(join(folder, '.svd-latents'), { recursive: true, force: true });
+  }
 });
