@@ -3,8 +3,10 @@
  * how much of an input image the autoencoder alone gives back. CHECKPOINT is a whole svd-mini checkpoint, or a training
  * checkpoint of the autoencoder stage (`runs/svd-mini/autoencoder/ckpt/step-*.safetensors`: its weights are laid over
  * fresh ones). Usage:
- *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR]   (default: the held-out photos;
- *   --png writes each input beside its reconstruction)
+ *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR] [--colour]   (default: the held-out
+ *   photos; --png writes each input beside its reconstruction; --colour also reconstructs each photo scaled and tinted
+ *   and prints how far the output's channel means follow the input's: the slope of output mean on input mean per
+ *   channel, 1 when colour passes through the latent, near 0 when the decoder paints a fixed colour)
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,16 @@ import { HELDOUT_PHOTOS, OPENCV_DATA } from './build-footage.ts';
 const args = process.argv.slice(2);
 const pngAt = args.indexOf('--png');
 const pngDir = pngAt >= 0 ? args.splice(pngAt, 2)[1] : undefined;
+const colourAt = args.indexOf('--colour');
+const colour = colourAt >= 0 && args.splice(colourAt, 1).length > 0;
+/** Per-channel gains of the colour probe: the photo itself, darker, brighter, warmer, cooler. */
+const COLOUR_GAINS: readonly (readonly [number, number, number])[] = [
+  [1, 1, 1],
+  [0.6, 0.6, 0.6],
+  [1.4, 1.4, 1.4],
+  [1.3, 1, 0.7],
+  [0.7, 1, 1.3],
+];
 const [checkpoint, ...given] = args;
 if (!checkpoint) throw new Error('usage: vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR]');
 const photos = given.length > 0 ? given : HELDOUT_PHOTOS.map((p) => join(OPENCV_DATA, p));
@@ -45,6 +57,8 @@ const engine = await Engine.create({ provider: 'cpu' });
 const weights = await openModelWeights(path, SVD_MINI);
 const [w, h] = SVD_MINI.sampling.size;
 const rows: number[] = [];
+/** Per channel: (input mean, output mean) pairs of the colour probe, values in [0, 1]. */
+const means: [number, number][][] = [[], [], []];
 try {
   for (const photo of photos) {
     const pre = await preprocessImage(photo, { target: { width: w, height: h }, trainedSize: { width: w, height: h } });
@@ -72,6 +86,39 @@ try {
         .toFile(join(pngDir, `${name}.png`));
     }
     console.log(`${photo.split('/').pop()}\t${db.toFixed(2)} dB`);
+    if (colour) {
+      for (const gain of COLOUR_GAINS) {
+        const tinted = new Uint8Array(pre.image.data.length);
+        for (let i = 0; i < tinted.length; i++) tinted[i] = Math.min(255, Math.round(pre.image.data[i] * gain[i % 3]));
+        const out = await reconstructFrames(
+          engine,
+          SVD_MINI,
+          weights.source,
+          rgbToTensor({ ...pre.image, data: tinted }),
+        );
+        const o = out.data as Float32Array;
+        const inMean = [0, 0, 0];
+        const outMean = [0, 0, 0];
+        for (let i = 0; i < w * h; i++) {
+          for (let c = 0; c < 3; c++) {
+            inMean[c] += tinted[i * 3 + c] / 255 / (w * h);
+            outMean[c] += Math.min(1, Math.max(0, o[c * w * h + i])) / (w * h);
+          }
+        }
+        for (let c = 0; c < 3; c++) means[c].push([inMean[c], outMean[c]]);
+      }
+    }
+  }
+  if (colour) {
+    const slopes = means.map((pairs) => {
+      const mx = pairs.reduce((a, p) => a + p[0], 0) / pairs.length;
+      const my = pairs.reduce((a, p) => a + p[1], 0) / pairs.length;
+      const cov = pairs.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+      const vx = pairs.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+      return cov / vx;
+    });
+    const [r, g, b] = slopes.map((v) => v.toFixed(2));
+    console.log(`colour\tslope of output mean on input mean (1 = follows): R ${r}, G ${g}, B ${b}`);
   }
   console.log(`mean\t${(rows.reduce((a, b) => a + b, 0) / rows.length).toFixed(2)} dB`);
 } finally {
