@@ -91,6 +91,9 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
   const interrupt = listenForInterrupt({
     reason: () => new Error('interrupted'),
     cleanupSync: () => rmSync(convertTemporaryPath(output), { recursive: true, force: true }),
+    // Unwinding is a tensor's write and a removal; a loaded machine (CI) can still take seconds over it, and a forced
+    // end reports a signal instead of 130.
+    graceMs: 10_000,
     forcedMessage: 'svd convert: interrupted; nothing was written',
   });
   const { signal } = interrupt;

@@ -34,6 +34,9 @@ export interface Interrupt {
   dispose(): void;
 }
 
+/** How long `endInterrupted` waits for its own SIGINT to end the process before exiting with 130. */
+const SIGNAL_WAIT_MS = 2000;
+
 /** Default time the command has to unwind after Ctrl-C. */
 const DEFAULT_GRACE_MS = 3000;
 
@@ -73,5 +76,8 @@ export function endInterrupted(): never {
   // With no listener left, Node restores SIGINT's default action, which ends the process.
   process.removeAllListeners('SIGINT');
   process.kill(process.pid, 'SIGINT');
+  // The kernel may hand the signal to another thread (an ONNX Runtime or worker thread) and return at once; going on to
+  // process.exit would then tear down a worker inside a native call, which aborts the process. Wait for the signal.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SIGNAL_WAIT_MS);
   process.exit(130);
 }

@@ -234,12 +234,27 @@ async function handle(req: Request): Promise<{ value: unknown; transfer?: ArrayB
       for (const s of sessions.values()) await s.release();
       sessions.clear();
       return { value: 0 };
+    case 'shutdown':
+      throw new Error('shutdown is handled by the message loop');
   }
+}
+
+/** Frees everything and closes the port: with nothing left to wait for, the worker thread ends (see ShutdownRequest). */
+async function shutdown(): Promise<void> {
+  for (const s of sessions.values()) await s.release().catch(() => {});
+  sessions.clear();
+  weights.clear();
+  resident.clear();
+  port.close();
 }
 
 // Requests are handled one at a time, in order: ORT sessions are not re-entrant across our state.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: Request) => {
+  if (req.type === 'shutdown') {
+    queue = queue.then(shutdown);
+    return;
+  }
   queue = queue.then(async () => {
     let reply: Reply;
     let transfer: ArrayBuffer[] = [];

@@ -111,6 +111,8 @@ export class Engine {
   private readonly workerHas = new Set<string>();
   private readonly weightInfo = new Map<string, { dtype: DType; shape: Shape }>();
   private closed = false;
+  /** A dispose came during a request: the worker shuts itself down after it, and keeps the process alive until then. */
+  private draining = false;
   /** Feeds at least this large travel through pooled, transferred buffers; smaller ones are cloned. */
   private static readonly POOL_MIN_BYTES = 64 * 1024;
   private readonly feedPool = new BufferPool(2 ** 31);
@@ -208,7 +210,7 @@ export class Engine {
         reject(new EngineError(`engine request "${body.type}" could not be sent: ${(e as Error).message}`));
       }
     }).finally(() => {
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0 && !this.draining) this.worker.unref();
     });
   }
 
@@ -492,10 +494,24 @@ export class Engine {
     this.workerHas.clear();
   }
 
+  /**
+   * Ends the engine: every pending request rejects now. An idle worker is terminated. A worker inside a request (an
+   * ONNX Runtime call can last minutes) is not: terminating a thread inside a native call can abort the whole process
+   * ("terminate called after throwing an instance of 'Napi::Error'"); it is told to shut down after that call, and a
+   * natural exit of the process waits for that. (`process.exit` during the call still aborts: Node stops worker threads
+   * on exit; the CLI ends an interrupted command by its own SIGINT instead, see src/cli/interrupt.ts.)
+   */
   async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const busy = this.pending.size > 0;
     this.failAll(new EngineError('engine is disposed'));
+    if (busy) {
+      this.draining = true;
+      this.worker.ref();
+      this.worker.postMessage({ type: 'shutdown', id: -1 });
+      return;
+    }
     await this.worker.terminate();
   }
 

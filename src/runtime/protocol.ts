@@ -110,6 +110,14 @@ export interface ReleaseRequest {
   hashes: string[];
 }
 
+/**
+ * Sent (without an id's reply) by a dispose while a request is in flight: after that request the worker releases its
+ * sessions and tensors and closes its port, so its thread ends without being terminated inside a native call.
+ */
+export interface ShutdownRequest {
+  type: 'shutdown';
+}
+
 export type Request = (
   | InitRequest
   | SetWeightsRequest
@@ -123,6 +131,7 @@ export type Request = (
   | ClearCacheRequest
   | ReleaseRequest
   | EndProfilingRequest
+  | ShutdownRequest
 ) & {
   id: number;
 };

@@ -78,7 +78,8 @@ test('Ctrl-C twice in the middle of a conversion: exit 130, no output, no tempor
   );
   assert.ok(sent > 0, `no progress line: ${r.stderr}`);
   assert.equal(r.code, 130, r.stderr);
-  assert.ok(Date.now() - sent < 2000, `exited ${Date.now() - sent} ms after Ctrl-C`);
+  // Prompt (milliseconds when quiet), with room for a loaded CI machine; the command's grace period is 10 s.
+  assert.ok(Date.now() - sent < 8000, `exited ${Date.now() - sent} ms after Ctrl-C`);
   assert.match(r.stderr, /svd convert: interrupted; nothing was written/);
   assert.deepEqual(readdirSync(work), ['many.safetensors']);
 });
