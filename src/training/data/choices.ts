@@ -11,13 +11,15 @@ import { VideoInputError } from '../../video/errors.ts';
 import type { ResolvedRecord } from './record.ts';
 import type { SamplePosition } from './sample-order.ts';
 
-/** Uniforms in (0, 1): frame-rate pick, start offset, crop x, crop y, flip. */
+/** Uniforms in (0, 1): frame-rate pick, start offset, crop x, crop y, flip, and the R, G, B colour gains. */
 export interface SampleChoices {
   fps: number;
   start: number;
   cropX: number;
   cropY: number;
   flip: number;
+  /** Uniforms 5–7 (used only with a colour jitter; drawing them leaves uniforms 0–4 as they were). */
+  colour: readonly [number, number, number];
 }
 
 /** The RNG stream of the sample at `position`. */
@@ -25,10 +27,10 @@ export function choiceStream(position: SamplePosition): string {
   return `sample.${position.epoch}.${position.index}`;
 }
 
-/** The choices of the sample at `position`: uniforms 0–4 of its stream. */
+/** The choices of the sample at `position`: uniforms 0–7 of its stream. */
 export function drawChoices(rng: Rng, position: SamplePosition): SampleChoices {
-  const u = rng.uniform(choiceStream(position), 5);
-  return { fps: u[0], start: u[1], cropX: u[2], cropY: u[3], flip: u[4] };
+  const u = rng.uniform(choiceStream(position), 8);
+  return { fps: u[0], start: u[1], cropX: u[2], cropY: u[3], flip: u[4], colour: [u[5], u[6], u[7]] };
 }
 
 /**
@@ -50,6 +52,8 @@ export interface ClipWindow {
   crop: { x: number; y: number };
   /** Mirror left–right. */
   flip: boolean;
+  /** R, G, B gains on pixel values in [0, 1] (a colour jitter); absent: none. */
+  gains?: readonly [number, number, number];
 }
 
 export interface WindowSpec {
@@ -60,6 +64,8 @@ export interface WindowSpec {
   flipProbability?: number;
   /** Random crop offsets (default true); false: always the centre. */
   randomCrop?: boolean;
+  /** Colour jitter a in [0, 1): gains uniform in [1 − a, 1 + a] per channel (default 0: none). */
+  colourJitter?: number;
 }
 
 /**
@@ -70,8 +76,10 @@ export interface WindowSpec {
 export function resolveWindow(record: ResolvedRecord, choices: SampleChoices, spec: WindowSpec): ClipWindow {
   const crop = spec.randomCrop === false ? { x: 0.5, y: 0.5 } : { x: choices.cropX, y: choices.cropY };
   const flip = choices.flip < (spec.flipProbability ?? 0);
+  const a = spec.colourJitter ?? 0;
+  const jitter = a > 0 ? { gains: choices.colour.map((u) => 1 + a * (2 * u - 1)) as [number, number, number] } : {};
   const count = record.image ? 1 : spec.frames;
-  if (record.image) return { start: 0, fps: record.fps, count, crop, flip };
+  if (record.image) return { start: 0, fps: record.fps, count, crop, flip, ...jitter };
 
   const native = record.fps;
   const length = record.end - record.start;
@@ -88,7 +96,7 @@ export function resolveWindow(record: ResolvedRecord, choices: SampleChoices, sp
   }
   const fps = rates[Math.min(rates.length - 1, Math.floor(choices.fps * rates.length))];
   const room = Math.max(0, length - span(fps));
-  return { start: record.start + choices.start * room, fps, count, crop, flip };
+  return { start: record.start + choices.start * room, fps, count, crop, flip, ...jitter };
 }
 
 /** Throws a RangeError naming the option unless `spec` is usable. */
@@ -98,6 +106,8 @@ export function checkWindowSpec(spec: WindowSpec): void {
   }
   const p = spec.flipProbability ?? 0;
   if (!(p >= 0 && p <= 1)) throw new RangeError(`flipProbability must be in [0, 1], got ${p}`);
+  const a = spec.colourJitter ?? 0;
+  if (!(a >= 0 && a < 1)) throw new RangeError(`colourJitter must be in [0, 1), got ${a}`);
   const rate = spec.rate;
   if (rate === undefined) return;
   if ('stride' in rate) {
@@ -121,10 +131,11 @@ function describeRate(rate: NonNullable<FrameRate>): string {
 }
 
 /**
- * A short stable key of a window, for the latent cache: rate, frames, start (µs), crop (1e-4) and flip, e.g.
- * `f7_t14_s1.234567_c0.5123x0.2000_n`.
+ * A short stable key of a window, for the latent cache: rate, frames, start (µs), crop (1e-4), flip and any colour
+ * gains (1e-4), e.g. `f7_t14_s1.234567_c0.5123x0.2000_n` or `…_n_g1.1000x0.9500x1.0200`.
  */
 export function windowKey(w: ClipWindow): string {
   const fps = Number(w.fps.toPrecision(6));
-  return `f${fps}_t${w.count}_s${w.start.toFixed(6)}_c${w.crop.x.toFixed(4)}x${w.crop.y.toFixed(4)}_${w.flip ? 'h' : 'n'}`;
+  const gains = w.gains ? `_g${w.gains.map((g) => g.toFixed(4)).join('x')}` : '';
+  return `f${fps}_t${w.count}_s${w.start.toFixed(6)}_c${w.crop.x.toFixed(4)}x${w.crop.y.toFixed(4)}_${w.flip ? 'h' : 'n'}${gains}`;
 }

@@ -38,3 +38,21 @@ export function framesToTensor(
   }
   return new HostTensor('float32', [t, 3, h, w], out);
 }
+
+/**
+ * A colour jitter in place: each channel c of frames [T, 3, H, W] in [−1, 1] becomes clip(gains[c] · p, 0, 1) in pixel
+ * terms p = (x + 1) / 2, i.e. x ↦ clip(g · (x + 1) − 1, −1, 1).
+ */
+export function applyColourGains(frames: HostTensor<'float32'>, gains: readonly [number, number, number]): void {
+  const [t, c, h, w] = frames.shape;
+  if (c !== 3) throw new RangeError(`applyColourGains: expected [T, 3, H, W], got [${frames.shape.join(', ')}]`);
+  const plane = h * w;
+  const x = frames.data as Float32Array;
+  for (let f = 0; f < t; f++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const g = gains[ch];
+      const base = (f * 3 + ch) * plane;
+      for (let i = base; i < base + plane; i++) x[i] = Math.min(1, Math.max(-1, g * (x[i] + 1) - 1));
+    }
+  }
+}

@@ -5,7 +5,8 @@
  * frame repeated T times.
  *
  * Spatial augmentation is a random crop: the frame is scaled to cover width×height (the inference preprocessing's
- * geometry) and the window is taken at the choices' offsets instead of the centre.
+ * geometry) and the window is taken at the choices' offsets instead of the centre. With `colourJitter`, the sample's
+ * channels are scaled by the window's gains.
  */
 import { readFile } from 'node:fs/promises';
 import type { HostTensor } from '../../tensor/host-tensor.ts';
@@ -17,7 +18,7 @@ import { decodeImageRgb, type RgbImage } from '../../video/image-io.ts';
 import { coverGeometry, cropRgb, resizeRgb } from '../../video/preprocess.ts';
 import { type ProbeOptions, probeVideo, type VideoProbe } from '../../video/probe.ts';
 import { type ClipWindow, resolveWindow, type SampleChoices, type WindowSpec, windowKey } from './choices.ts';
-import { framesToTensor } from './frames-tensor.ts';
+import { applyColourGains, framesToTensor } from './frames-tensor.ts';
 import { DEFAULT_FPS_ID, fpsIdFromFps, motionBucketOf } from './labels.ts';
 import type { ClipRecord, ResolvedRecord } from './record.ts';
 
@@ -100,6 +101,7 @@ export async function loadSample(record: ClipRecord, choices: SampleChoices, opt
     });
     frames = framesToTensor(decoded, { flip: window.flip });
   }
+  if (window.gains) applyColourGains(frames, window.gains);
   const sample: ClipSample = {
     id: record.id,
     frames,

@@ -61,6 +61,7 @@ export function createTrainDataProvider(opts: TrainDataProviderOptions = {}): Sa
       height: d.height,
       rate: { fps: d.fps },
       imageFrames: d.frames > 1 ? 'repeat' : 'single',
+      colourJitter: d.colourJitter,
       prefetch: opts.prefetch,
       signal: opts.signal,
     };

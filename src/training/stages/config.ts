@@ -41,6 +41,13 @@ export interface TrainData {
   height: number;
   /** Cache VAE posterior moments (later epochs read them; the crop and fps of a clip are then fixed at first draw). */
   latentCache: boolean;
+  /**
+   * Colour augmentation a in [0, 1): each sample's R, G and B are multiplied by gains drawn uniformly from
+   * [1 − a, 1 + a] (the same for every frame), clipped to the pixel range; 0 (the default): none, as the paper names
+   * no colour augmentation. svd-mini's autoencoder stage uses it so that the latent must carry colour and brightness
+   * (models/svd-mini/README.md).
+   */
+  colourJitter: number;
 }
 
 export interface LoraTrainConfig {
@@ -121,6 +128,7 @@ const clips = (frames: number, width: number, height: number): TrainData => ({
   width,
   height,
   latentCache: false,
+  colourJitter: 0,
 });
 
 /** The stage presets: the paper's values at the released sizes (svd-spec.md §4.2); a run overrides what it needs. */
@@ -257,6 +265,12 @@ export function resolveTrainConfig(json: unknown, stage?: StageKind): TrainConfi
     'data.fps',
     'a list of frame rates',
     d.fps,
+  );
+  check(
+    finite(d.colourJitter) && d.colourJitter >= 0 && d.colourJitter < 1,
+    'data.colourJitter',
+    'a number in [0, 1)',
+    d.colourJitter,
   );
   check(positiveInt(d.width) && d.width % 8 === 0, 'data.width', 'a positive multiple of 8', d.width);
   check(positiveInt(d.height) && d.height % 8 === 0, 'data.height', 'a positive multiple of 8', d.height);

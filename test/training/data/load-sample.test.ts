@@ -19,7 +19,7 @@ before(async () => {
 });
 after(() => v.remove());
 
-const centre: SampleChoices = { fps: 0.5, start: 0, cropX: 0.5, cropY: 0.5, flip: 0.9 };
+const centre: SampleChoices = { fps: 0.5, start: 0, cropX: 0.5, cropY: 0.5, flip: 0.9, colour: [0.5, 0.5, 0.5] };
 const unit = (byte: number) => Math.fround(byte / 127.5 - 1);
 
 test('a video clip: [T, 3, H, W] float32, exact levels, the chosen rate and start, labels', async () => {
@@ -120,4 +120,33 @@ test('clips that cannot be used are typed errors', async () => {
     await reason({ id: 'm', path: join(v.dir, 'missing.png'), start: 0, end: 0, image: true }),
     'image:missing',
   );
+});
+
+test('colour jitter: each channel scaled by the window gains, clipped; the key names the gains', async () => {
+  // gray.mkv frame 10 is level 80 in every channel; gains 1 + 0.9·(2u − 1) for u = 0.1, 0.5, 0.99 → 0.28, 1, 1.882
+  const record: ClipRecord = { id: 'g', path: v.gray, start: 1, end: 3, fps: 10 };
+  const opts = { frames: 1, width: 8, height: 8, rate: { fps: [5] }, colourJitter: 0.9 };
+  const s = await loadSample(record, { ...centre, colour: [0.1, 0.5, 0.99] }, opts);
+  const gains = s.window.gains!;
+  assert.deepEqual(
+    gains.map((g) => g.toFixed(3)),
+    ['0.280', '1.000', '1.882'],
+  );
+  const plane = 64;
+  const p = 80 / 255;
+  const expect = gains.map((g) => Math.fround(Math.min(1, Math.max(-1, g * (unit(80) + 1) - 1))));
+  for (let c = 0; c < 3; c++) {
+    const ch = s.frames.data.subarray(c * plane, (c + 1) * plane);
+    assert.ok(
+      ch.every((x) => x === expect[c]),
+      `channel ${c}: ${ch[0]} vs ${expect[c]}`,
+    );
+  }
+  // in pixel terms: 0.28·p, p, 1.882·p
+  assert.ok(Math.abs((s.frames.data[0] + 1) / 2 - 0.28 * p) < 1e-6);
+  assert.ok(Math.abs((s.frames.data[2 * plane] + 1) / 2 - 1.882 * p) < 1e-3);
+  assert.match(s.key, /_n_g0\.2800x1\.0000x1\.8820$/);
+  const plain = await loadSample(record, { ...centre, colour: [0.1, 0.5, 0.99] }, { ...opts, colourJitter: 0 });
+  assert.equal(plain.window.gains, undefined);
+  assert.equal(plain.frames.data[0], unit(80));
 });

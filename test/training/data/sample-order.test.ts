@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../../src/tensor/rng.ts';
-import { drawChoices, resolveWindow, type SampleChoices, windowKey } from '../../../src/training/data/choices.ts';
+import {
+  checkWindowSpec,
+  drawChoices,
+  resolveWindow,
+  type SampleChoices,
+  windowKey,
+} from '../../../src/training/data/choices.ts';
 import type { ResolvedRecord } from '../../../src/training/data/record.ts';
 import { SampleOrder, type SamplePosition } from '../../../src/training/data/sample-order.ts';
 import { VideoInputError } from '../../../src/video/errors.ts';
@@ -68,11 +74,11 @@ test('choices depend on (seed, epoch, index) only, not on the order of the draws
   assert.deepEqual(forward, backward.reverse());
   assert.notDeepEqual(forward[0], forward[1]);
   assert.notDeepEqual(forward[0], forward[2]);
-  for (const c of forward) for (const u of Object.values(c)) assert.ok(u > 0 && u < 1);
+  for (const c of forward) for (const u of Object.values(c).flat()) assert.ok(u > 0 && u < 1);
 });
 
 const clip: ResolvedRecord = { id: 'c', path: '/c.mp4', start: 2, end: 6, fps: 30 };
-const mid: SampleChoices = { fps: 0.5, start: 0.5, cropX: 0.25, cropY: 0.75, flip: 0.3 };
+const mid: SampleChoices = { fps: 0.5, start: 0.5, cropX: 0.25, cropY: 0.75, flip: 0.3, colour: [0.1, 0.5, 0.9] };
 
 test('resolveWindow: rates up to the native one that fit, start inside the clip', () => {
   const spec = { frames: 14, rate: { fps: [4, 8, 12, 60] } };
@@ -99,4 +105,21 @@ test('resolveWindow: rates up to the native one that fit, start inside the clip'
       e instanceof VideoInputError && e.reason === 'too-short' && /too short for 14 frames/.test(e.message),
   );
   assert.equal(windowKey(w), `f4_t14_s${w.start.toFixed(6)}_c0.2500x0.7500_n`);
+});
+
+test('drawChoices: the colour uniforms come after the first five, which stay as they were', () => {
+  const rng = new Rng(5);
+  const c = drawChoices(rng, { epoch: 0, index: 3 });
+  const u = new Rng(5).uniform('sample.0.3', 8);
+  assert.deepEqual([c.fps, c.start, c.cropX, c.cropY, c.flip], [...u.subarray(0, 5)]);
+  assert.deepEqual(c.colour, [...u.subarray(5, 8)]);
+});
+
+test('resolveWindow: gains 1 ± a from the colour uniforms only with a colour jitter; refused outside [0, 1)', () => {
+  const spec = { frames: 14, rate: { fps: [8] } };
+  assert.equal(resolveWindow(clip, mid, spec).gains, undefined);
+  const w = resolveWindow(clip, mid, { ...spec, colourJitter: 0.25 });
+  assert.deepEqual(w.gains, [1 + 0.25 * (0.2 - 1), 1, 1 + 0.25 * (1.8 - 1)]);
+  assert.notEqual(windowKey(w), windowKey(resolveWindow(clip, mid, spec)));
+  assert.throws(() => checkWindowSpec({ ...spec, colourJitter: 1 }), /colourJitter must be in \[0, 1\), got 1/);
 });
