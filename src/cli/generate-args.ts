@@ -22,7 +22,7 @@ videos:
   --seed N|N,N,…|random   one video per seed (default 23); random draws one and records it in the sidecar
   --num-videos N          N videos per image, seeds s, s+1, … from the (first) seed
 sampling:
-  --frames N  --steps N  --sampler euler|heun|dpmpp-2m  --guider linear|triangle|vanilla|identity
+  --frames N  --steps N  --sampler euler|heun|dpmpp-2m|lcm  --guider linear|triangle|vanilla|identity
   --min-cfg X  --max-cfg X  --fps N (video fps; the model gets fps_id = N − 1) | --fps-id N
   --motion-bucket N (0–255)  --cond-aug X  --size WxH|native  --decode-chunk N  --split-cfg
   --s-churn X  --s-tmin X  --s-tmax X  --s-noise X   EDM churn for euler/heun (default off)

@@ -5,6 +5,7 @@
  * YAML, with sgm's defaults for whatever they leave out; `num_steps` and the guider's `num_frames` are injected by the
  * sampling script in the reference, here they are arguments of the converter), and `runSampler`.
  */
+import { ANIMATELCM_SVD_SCHEDULE, consistencySchedule, sampleConsistency } from './consistency.ts';
 import type { Denoiser } from './denoiser.ts';
 import {
   type CfgDenoiser,
@@ -21,8 +22,11 @@ import { type ChurnOptions, type SamplerOptions, sampleDpmpp2m, sampleEuler, sam
 import type { ScalingConfig } from './scalings.ts';
 import { edmSigmas } from './schedule.ts';
 
-/** The samplers, spelled as the CLI spells them (`--sampler`). */
-export const SAMPLER_KINDS = ['euler', 'heun', 'dpmpp-2m'] as const;
+/**
+ * The samplers, spelled as the CLI spells them (`--sampler`): sgm's EDM samplers and `lcm`, AnimateLCM-SVD's
+ * multistep consistency sampler (src/diffusion/consistency.ts; its own schedule over 40 training timesteps).
+ */
+export const SAMPLER_KINDS = ['euler', 'heun', 'dpmpp-2m', 'lcm'] as const;
 export type SamplerKind = (typeof SAMPLER_KINDS)[number];
 
 export interface EdmDiscretizationConfig {
@@ -55,7 +59,7 @@ export interface SamplerConfig {
   numSteps: number;
   discretization: EdmDiscretizationConfig;
   guider: GuiderConfig;
-  /** EDM churn (Euler and Heun only; 0 for DPM++(2M)). */
+  /** EDM churn (Euler and Heun only; 0 for DPM++(2M) and LCM). */
   sChurn: number;
   sTmin: number;
   sTmax: number;
@@ -167,7 +171,15 @@ export function samplerConfig(choices: SamplerChoices): SamplerConfig {
   if (sChurn < 0 || Number.isNaN(sTmin) || Number.isNaN(sTmax)) {
     throw new Error(`churn: need sChurn ≥ 0 and numeric sTmin/sTmax, got ${sChurn}, ${sTmin}, ${sTmax}`);
   }
-  if (sampler === 'dpmpp-2m' && sChurn !== 0) throw new Error('dpmpp-2m has no churn (sChurn must be 0)');
+  if ((sampler === 'dpmpp-2m' || sampler === 'lcm') && sChurn !== 0) {
+    throw new Error(`${sampler} has no churn (sChurn must be 0)`);
+  }
+  const lcmMax = ANIMATELCM_SVD_SCHEDULE.numTrainTimesteps;
+  if (sampler === 'lcm' && numSteps > lcmMax) {
+    throw new Error(
+      `lcm: at most ${lcmMax} steps (its schedule picks from ${lcmMax} training timesteps), got ${numSteps}`,
+    );
+  }
   return {
     kind: sampler,
     numSteps,
@@ -345,15 +357,21 @@ export function makeGuider(config: GuiderConfig): Guider | null {
   }
 }
 
-/** The noise levels of a config: its EDM schedule, n + 1 values ending in 0 (σ_0 scales the initial noise). */
+/**
+ * The noise levels of a config, n + 1 values ending in 0 (σ_0 scales the initial noise): its EDM schedule, or for
+ * `lcm` the consistency schedule over AnimateLCM-SVD's 40 training timesteps with the same σ range and ρ (σ_0 = σ_max,
+ * so the initial noise factor √(1 + σ_0²) is the reference's `init_noise_sigma`).
+ */
 export function samplerSigmas(config: SamplerConfig): Float32Array {
+  if (config.kind === 'lcm') return consistencySchedule(config.numSteps, config.discretization).sigmas;
   return edmSigmas(config.numSteps, config.discretization);
 }
 
 export interface RunSamplerOptions extends SamplerOptions {
   /**
-   * The N(0, I) draw ε for the churn of step i, shaped like x (Euler and Heun, only at steps with γ > 0; required
-   * there). The churn parameters themselves come from the config.
+   * The N(0, I) draw of step i, shaped like x: ε for the churn (Euler and Heun, only at steps with γ > 0; required
+   * there; the churn parameters themselves come from the config), or z for LCM's re-noising to σ_{i+1} (every step
+   * but the last).
    */
   noise?: ChurnOptions['noise'];
   /** Evaluate the CFG halves in two calls (see `guidedDenoiser`). */
@@ -385,5 +403,12 @@ export function runSampler(
       return sampleHeun(denoiser, x, sigmas, { ...loop, ...churn });
     case 'dpmpp-2m':
       return sampleDpmpp2m(denoiser, x, sigmas, loop);
+    case 'lcm':
+      return sampleConsistency(denoiser, x, sigmas, {
+        ...loop,
+        noise,
+        sNoise: config.sNoise,
+        sigmaMax: config.discretization.sigmaMax,
+      });
   }
 }

@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { runSampler, samplerConfig, samplerSigmas } from '../../src/diffusion/config.ts';
 import { consistencyInitNoiseSigma, consistencySchedule, sampleConsistency } from '../../src/diffusion/consistency.ts';
 import { makeVDenoiser } from '../../src/diffusion/denoiser.ts';
+import { scaleInitialNoise } from '../../src/diffusion/schedule.ts';
 
 interface Step {
   timestep: number;
@@ -102,5 +104,39 @@ describe('AnimateLCM-SVD consistency sampler (reference: AnimateLCMSVDStochastic
     assert.deepEqual([...out], [1, 2]);
     assert.deepEqual(asked, []);
     await assert.rejects(sampleConsistency(identity, Float32Array.of(2, 4), [10, 1, 0]), /no noise source/);
+  });
+
+  test('--sampler lcm through runSampler (what generate runs): the schedule, the initial noise and the 4-step trajectory', async () => {
+    const config = samplerConfig({
+      sampler: 'lcm',
+      numSteps: 4,
+      discretization: { sigmaMin: 0.002, sigmaMax: 700, rho: 7 },
+      guider: { kind: 'identity' },
+    });
+    const sigmas = samplerSigmas(config);
+    assert.deepEqual([...sigmas], [...consistencySchedule(4).sigmas]);
+    const { rows, start, initial, steps } = VECTORS.trajectory;
+    assert.deepEqual([...scaleInitialNoise(Float32Array.from(start), sigmas[0])], initial);
+    let call = 0;
+    const calls: number[] = [];
+    // CfgDenoiser: without guidance only the conditional rows are asked for (firstRow = rows), once per step
+    const batch = makeVDenoiser<[number]>(async (_x, cNoise, firstRow) => {
+      calls.push(firstRow, cNoise.length);
+      return Float32Array.from(steps[call++].networkOutput);
+    });
+    const out = await runSampler(config, batch, Float32Array.from(initial), {
+      rows,
+      noise: (i) => Float32Array.from(steps[i].noise),
+    });
+    assert.deepEqual([...out], steps[3].prevSample);
+    assert.deepEqual(calls, [rows, rows, rows, rows, rows, rows, rows, rows]);
+    assert.throws(
+      () => samplerConfig({ ...config, sampler: 'lcm', numSteps: 41, discretization: config.discretization }),
+      /lcm: at most 40 steps/,
+    );
+    assert.throws(
+      () => samplerConfig({ sampler: 'lcm', numSteps: 4, discretization: config.discretization, churn: { sChurn: 1 } }),
+      /lcm has no churn/,
+    );
   });
 });

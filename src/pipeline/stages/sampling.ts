@@ -4,10 +4,10 @@
  * `svdNetwork` (OpenAIWrapper + VideoUNet); the sampler and guider come from `samplerConfig`, the same function the
  * sgm config reader uses. The UNet weights are loaded once for every video of the request.
  */
-import { runSampler, type SamplerConfig, samplerConfig } from '../../diffusion/config.ts';
+import { runSampler, type SamplerConfig, samplerConfig, samplerSigmas } from '../../diffusion/config.ts';
 import { makeVDenoiser } from '../../diffusion/denoiser.ts';
 import type { StepInfo } from '../../diffusion/samplers.ts';
-import { edmSigmas, scaleInitialNoise } from '../../diffusion/schedule.ts';
+import { scaleInitialNoise } from '../../diffusion/schedule.ts';
 import type { Graph } from '../../graph/ir.ts';
 import type { SvdModel } from '../../models/description.ts';
 import { svdNetworkGraph } from '../../models/svd-network.ts';
@@ -35,6 +35,11 @@ export interface SampleHooks {
 }
 
 /** The sampler configuration of a generation (the one place that turns parameters into sampler and guider). */
+/** UNet calls per step: 2 for a CFG batch split in halves, else 1 (both halves at once, or no guidance). */
+function callsPerStep(p: GenerateParams): 1 | 2 {
+  return p.splitCfg && p.guider !== 'identity' ? 2 : 1;
+}
+
 export function samplerConfigOf(p: GenerateParams): SamplerConfig {
   return samplerConfig({
     sampler: p.sampler,
@@ -86,7 +91,7 @@ export async function sampleVideos(
   const graphs = new Map<string, Graph>();
   const graphOf = (v: VideoToSample): Graph => {
     const [T, , h, w] = latentShape(model, v);
-    const rows = v.params.splitCfg ? T : 2 * T;
+    const rows = callsPerStep(v.params) === 2 || v.params.guider === 'identity' ? T : 2 * T;
     const key = graphKey(rows, T, h, w);
     let g = graphs.get(key);
     if (!g) {
@@ -128,9 +133,11 @@ async function sampleOne(
     return r;
   };
   try {
-    // One call takes both halves (2T rows, unconditional first) or, split, one half (T rows) at a time.
+    // One call takes both halves (2T rows, unconditional first) or, split, one half (T rows) at a time; without
+    // guidance only the conditional half is evaluated (T rows, one call per step).
     const calls: { concat?: ResidentTensor; context: ResidentTensor; y?: ResidentTensor; indicator: HostTensor }[] = [];
-    for (const parts of p.splitCfg ? [[halves[0]], [halves[1]]] : [halves]) {
+    const groups = p.guider === 'identity' ? [[halves[1]]] : p.splitCfg ? [[halves[0]], [halves[1]]] : [halves];
+    for (const parts of groups) {
       const rows = parts.length * T;
       const concat = parts[0].concat
         ? await upload(
@@ -164,7 +171,7 @@ async function sampleOne(
     let stepIndex = 0;
     const network = async (xScaled: Float32Array, cNoise: Float32Array, firstRow: number): Promise<Float32Array> => {
       const rows = cNoise.length;
-      const call = calls[p.splitCfg ? firstRow / T : 0];
+      const call = calls[callsPerStep(p) === 2 ? firstRow / T : 0];
       const out = await runner.run(graph, {
         x: new HostTensor('float32', [rows, C, h, w], xScaled),
         timesteps: new HostTensor('float32', [rows], cNoise),
@@ -189,7 +196,7 @@ async function sampleOne(
     };
 
     const config = samplerConfigOf(p);
-    const sigmas = edmSigmas(config.numSteps, config.discretization);
+    const sigmas = samplerSigmas(config);
     const x0 = scaleInitialNoise(v.latentNoise.data as Float32Array, sigmas[0]);
     inter?.set('sigmas', new HostTensor('float32', [sigmas.length], sigmas));
     inter?.set('x_init', new HostTensor('float32', [T, C, h, w], x0));
