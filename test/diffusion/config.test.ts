@@ -171,7 +171,7 @@ describe('samplerConfig (plain choices)', () => {
   const discretization = { sigmaMin: 0.002, sigmaMax: 700, rho: 7 };
 
   test('the kinds: the CLI spelling, every guider', () => {
-    assert.deepEqual([...SAMPLER_KINDS], ['euler', 'heun', 'dpmpp-2m']);
+    assert.deepEqual([...SAMPLER_KINDS], ['euler', 'heun', 'dpmpp-2m', 'lcm']);
     assert.deepEqual([...GUIDER_KINDS], ['identity', 'vanilla', 'linear', 'triangle']);
   });
 

@@ -180,7 +180,7 @@ test('/healthz, /metrics and /openapi.json', async () => {
   assert.equal(doc.openapi, '3.1.0');
   const fields = doc.components.schemas.GenerateFields.properties;
   assert.equal(fields.frames.maximum, 8, "the server's frame limit");
-  assert.deepEqual(fields.sampler.enum, ['euler', 'heun', 'dpmpp-2m']);
+  assert.deepEqual(fields.sampler.enum, ['euler', 'heun', 'dpmpp-2m', 'lcm']);
   assert.equal(fields.out, undefined);
   assert.ok(doc.paths['/v1/videos/{id}/events']);
 });
