@@ -70,3 +70,32 @@ for (const [name, args] of Object.entries(SAMPLERS)) {
     assertClose((await readAll(latents)).get('latents')!, golden.get(`${name}.latent`)!, 1e-4, `${name}.latent`);
   });
 }
+
+test('--guider identity: one conditional batch, the same latent with or without --split-cfg; --sampler lcm runs its schedule', async () => {
+  const run = (name: string, extra: string[]) => {
+    const latents = join(dir, `${name}-latents.safetensors`);
+    const steps = join(dir, `${name}-steps.safetensors`);
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'generate', ...COMMON, '--guider', 'identity', ...extra, '--save-latents', latents],
+      { encoding: 'utf8', timeout: 300_000, cwd: dir },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return { latents, steps };
+  };
+  const whole = run('identity', ['--sampler', 'euler']);
+  const split = run('identity-split', ['--sampler', 'euler', '--split-cfg']);
+  const a = (await readAll(whole.latents)).get('latents')!;
+  assert.deepEqual([...a.data], [...(await readAll(split.latents)).get('latents')!.data]);
+  const lcm = run('lcm', ['--sampler', 'lcm', '--save-intermediates', join(dir, 'lcm-steps.safetensors')]);
+  const inter = await readAll(join(dir, 'lcm-steps.safetensors'));
+  // AnimateLCM-SVD's 4-step schedule (test/diffusion/consistency.test.ts): 700, 128.56, 13.678, 0.49688, 0
+  assert.deepEqual(
+    [...inter.get('sigmas')!.data].map((s) => Number(s.toPrecision(5))),
+    [700, 128.56, 13.678, 0.49688, 0],
+  );
+  const out = (await readAll(lcm.latents)).get('latents')!;
+  assert.ok([...out.data].every(Number.isFinite));
+  // the last step returns the denoised estimate itself
+  assert.deepEqual([...out.data], [...inter.get('step.3.denoised')!.data]);
+});
