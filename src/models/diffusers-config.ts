@@ -28,7 +28,12 @@ import { presetWithSameNetwork } from './preset-network.ts';
 import { PRESETS } from './presets.ts';
 import { UNET_PREFIX } from './svd-network.ts';
 import { attentionHeads, type VideoUNetConfig, validateVideoUNetConfig } from './unet/config.ts';
-import { type AutoencoderConfig, type AutoencoderKLConfig, videoKernel } from './vae/config.ts';
+import {
+  type AutoencoderConfig,
+  type AutoencoderKLConfig,
+  VAE_DEFAULT_NORM_GROUPS,
+  videoKernel,
+} from './vae/config.ts';
 
 /** The diffusers version written to `_diffusers_version` (the release that added SVD). */
 export const DIFFUSERS_VERSION = '0.24.0';
@@ -79,7 +84,8 @@ function firstStageDecoder(fs: FirstStageSpec): AutoencoderConfig {
  * The three configs of a model. Throws a CheckpointFormatError ('bad-config', labelled `label`) when the model cannot
  * be expressed by the diffusers SVD classes and folder layout (e.g. a UNet without a label embedding, conv
  * `proj_in`, a per-frame image decoder, a conditioning encoder of another shape than the decoder, another
- * conditioner order than SVD's).
+ * conditioner order than SVD's, VAE GroupNorms of other than 32 groups: `AutoencoderKLTemporalDecoder` has no
+ * `norm_num_groups` and hard-codes 32, as sgm).
  */
 export function diffusersConfigs(model: SvdModel, options: DiffusersConfigOptions = {}): DiffusersConfigs {
   function fail(problem: string): never {
@@ -122,6 +128,15 @@ export function diffusersConfigs(model: SvdModel, options: DiffusersConfigOption
     fail('the conditioning encoder and the first-stage decoder differ in shape');
   }
   if (enc.embedDim !== enc.ddconfig.zChannels || !enc.ddconfig.doubleZ) fail('the quant_conv is not 2·z → 2·z');
+  for (const vae of [fs.encoder, decoder, enc.ddconfig]) {
+    const groups = vae?.normGroups ?? VAE_DEFAULT_NORM_GROUPS;
+    if (groups !== VAE_DEFAULT_NORM_GROUPS) {
+      fail(
+        `the VAE's GroupNorms have ${groups} groups (normGroups); diffusers AutoencoderKLTemporalDecoder has no ` +
+          `norm_num_groups field and always builds ${VAE_DEFAULT_NORM_GROUPS}`,
+      );
+    }
+  }
   if (!findEmbedder(model, 'clip-image')) fail('no CLIP image embedder');
   const prefixes = keyLayoutForModel(model).prefixes;
   for (const part of ['clipVisual', 'condEncoder'] as const) {

@@ -133,11 +133,16 @@ const MINI_CLIP: ClipVisionConfig = Object.freeze({
 
 /**
  * svd-mini's first-stage encoder (also the conditioning-frame encoder): 32 channels widening to 128 at 16×16. The
- * encoder ends in GroupNorm(32) → SiLU → conv_out (sgm `Encoder.norm_out`) at ch × chMult[-1] channels; a first
- * version with chMult [1, 1, 2, 2] ended at 64 channels, two per group, and its latent carried almost no colour:
- * after 650 steps a held-out photo's channel means, scaled from 0.6× to 1.4× or tinted (R×1.3, B×0.7), came back
- * nearly the same grey-yellow (red mean in 67…156 → out 88…131; blue 27…64 → out 63…103), 15.6 dB. At 128 channels
- * each group has four, as the released decoder's last norm; the cost is at 16×16 and 32×32 only.
+ * encoder ends in GroupNorm → SiLU → conv_out (sgm `Encoder.norm_out`) at ch × chMult[-1] channels; a first
+ * version with chMult [1, 1, 2, 2] and GroupNorm(32) ended at 64 channels, two per group, and its latent carried
+ * almost no colour: after 650 steps a held-out photo's channel means, scaled from 0.6× to 1.4× or tinted (R×1.3,
+ * B×0.7), came back nearly the same grey-yellow (red mean in 67…156 → out 88…131; blue 27…64 → out 63…103), 15.6 dB.
+ * The widening to 128 channels costs at 16×16 and 32×32 only.
+ *
+ * Every VAE GroupNorm of svd-mini (encoder, conditioning encoder, decoder with its time stacks) has 16 groups
+ * (`normGroups`), a deliberate deviation from sgm's hard-coded 32 (`model.py::Normalize`) for the small model only —
+ * every released preset keeps 32. At the encoder's last level 128 channels give 8 per group; for the decoder see
+ * MINI_DECODER_CONFIG.
  */
 const MINI_DDCONFIG: AutoencoderConfig = Object.freeze({
   ...SVD_DDCONFIG,
@@ -145,15 +150,18 @@ const MINI_DDCONFIG: AutoencoderConfig = Object.freeze({
   chMult: Object.freeze([1, 2, 2, 4]),
   numResBlocks: 1,
   resolution: 128,
+  normGroups: 16,
 });
 
 /**
  * svd-mini's first-stage decoder: 64 channels at every level (twice the encoder's width; one width throughout keeps
- * the shipped model inside its 40 MB). The decoder ends in GroupNorm(32) → SiLU → conv_out
- * (sgm `Decoder.norm_out`); at 32 channels every group is one channel, so that norm takes each channel's mean over
- * the image away and the output's colour could not follow the input's (measured: 15 dB on held-out photos after
- * 1000 steps, colours washed to grey, below an 8× box downsample's 19.5 dB). 64 channels leave the relative level of
- * each group's two channels, as the released decoder's 128 leave four.
+ * the shipped model inside its 40 MB), with MINI_DDCONFIG's 16 GroupNorm groups. The decoder ends in GroupNorm →
+ * SiLU → conv_out (sgm `Decoder.norm_out`), and that norm takes each group's mean and scale over the whole image away
+ * right before the output. At 32 channels with sgm's 32 groups every group was one channel and the output's colour
+ * could not follow the input's (measured: 15 dB on held-out photos after 1000 steps, colours washed to grey, below an
+ * 8× box downsample's 19.5 dB); at 64 channels with 32 groups, two per group, tinted or brightened inputs still came
+ * back the same colour. With 16 groups norm_out has 4 channels per group, as the released decoder's norm_out
+ * (128 channels / 32) — the deliberate deviation from sgm's hard-coded 32 described at MINI_DDCONFIG.
  */
 const MINI_DECODER_CONFIG: AutoencoderConfig = Object.freeze({
   ...MINI_DDCONFIG,

@@ -91,7 +91,7 @@ test('--guider identity: one conditional batch, the same latent with or without 
   const inter = await readAll(join(dir, 'lcm-steps.safetensors'));
   // AnimateLCM-SVD's 4-step schedule (test/diffusion/consistency.test.ts): 700, 128.56, 13.678, 0.49688, 0
   assert.deepEqual(
-    [...inter.get('sigmas')!.data].map((s) => Number(s.toPrecision(5))),
+    [...(inter.get('sigmas')!.data as Float32Array)].map((s) => Number(s.toPrecision(5))),
     [700, 128.56, 13.678, 0.49688, 0],
   );
   const out = (await readAll(lcm.latents)).get('latents')!;

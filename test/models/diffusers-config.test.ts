@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { declareModelParams } from '../../src/models/declare-params.ts';
+import type { FirstStageSpec } from '../../src/models/description.ts';
 import { diffusersConfigs, modelFromDiffusersConfigs } from '../../src/models/diffusers-config.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { loadModelConfig } from '../../src/models/reference/model-config.ts';
@@ -129,6 +130,33 @@ describe('diffusers configs', () => {
       },
       /conditioner order \(conditioner\.embedders\.3\.encoder\); this model has conditioner\.embedders\.1\.encoder/,
     );
+    // AutoencoderKLTemporalDecoder has no norm_num_groups (its GroupNorms are 32, as sgm's): another count is refused
+    // in one line, whichever of the VAEs sets it, rather than written as a config that builds 32.
+    const withGroups = (groups: number, part: 'encoder' | 'decoder' | 'cond'): typeof PRESETS.svd => {
+      const svd = PRESETS.svd;
+      const fs = svd.firstStage as Extract<FirstStageSpec, { kind: 'autoencoding-engine' }>;
+      return {
+        ...svd,
+        firstStage: {
+          ...fs,
+          encoder: part === 'encoder' ? { ...fs.encoder!, normGroups: groups } : fs.encoder,
+          decoder: part === 'decoder' ? { ...fs.decoder, normGroups: groups } : fs.decoder,
+        },
+        embedders: svd.embedders.map((e) =>
+          e.kind === 'cond-frames-encoder' && part === 'cond'
+            ? { ...e, autoencoder: { ...e.autoencoder, ddconfig: { ...e.autoencoder.ddconfig, normGroups: groups } } }
+            : e,
+        ),
+      };
+    };
+    for (const part of ['encoder', 'decoder', 'cond'] as const) {
+      refused(
+        withGroups(16, part),
+        /: the VAE's GroupNorms have 16 groups \(normGroups\); diffusers AutoencoderKLTemporalDecoder has no norm_num_groups field and always builds 32$/,
+      );
+      assert.doesNotThrow(() => diffusersConfigs(withGroups(32, part)), part);
+    }
+    assert.equal(diffusersConfigs(withGroups(32, 'decoder')).vae.norm_num_groups, undefined);
   });
 
   test('a bad diffusers config names its file', () => {

@@ -9,10 +9,10 @@ import { conv } from '../../nn/layers.ts';
 import type { Params } from '../../nn/params.ts';
 import { vaeNorm } from './resnet-block.ts';
 
-/** x [N, C, H, W] → x + proj_out(attention(norm(x))). */
-export function attnBlock(p: Params, x: SymTensor, channels: number): SymTensor {
+/** x [N, C, H, W] → x + proj_out(attention(norm(x))); `groups`: the GroupNorm groups of `norm` (`normGroups`). */
+export function attnBlock(p: Params, x: SymTensor, channels: number, groups: number): SymTensor {
   const [n, c, h, w] = x.shape;
-  const hn = vaeNorm(p.pp('norm'), x, channels);
+  const hn = vaeNorm(p.pp('norm'), x, channels, groups);
   const tokens = (name: string) => {
     const y = conv(p.pp(name), hn, channels, channels, { kernel: 1 }); // [N, C, H, W]
     return op.transpose(op.reshape(y, [n, c, h * w]), [0, 2, 1]); // [N, C, H·W] -> [N, H·W, C]
@@ -25,7 +25,7 @@ export function attnBlock(p: Params, x: SymTensor, channels: number): SymTensor 
   return op.add(x, conv(p.pp('proj_out'), img, channels, channels, { kernel: 1 }));
 }
 
-/** `make_attn(C, attn_type)`: the AttnBlock, or the identity for `none`. */
-export function makeAttn(p: Params, x: SymTensor, channels: number, attnType: string): SymTensor {
-  return attnType === 'none' ? x : attnBlock(p, x, channels);
+/** `make_attn(C, attn_type)`: the AttnBlock (its norm in `groups` groups), or the identity for `none`. */
+export function makeAttn(p: Params, x: SymTensor, channels: number, attnType: string, groups: number): SymTensor {
+  return attnType === 'none' ? x : attnBlock(p, x, channels, groups);
 }

@@ -38,6 +38,22 @@ export interface AutoencoderConfig {
   videoKernelSize?: number | readonly number[];
   /** VideoDecoder only: `merge_strategy` (default `learned`). */
   mergeStrategy?: VaeMergeStrategy;
+  /**
+   * GroupNorm groups of every norm of this encoder/decoder: the resnet blocks, attention blocks, norm_out and the
+   * VideoDecoder's time-stack norms; default 32, the reference's hard-coded value (sgm model.py Normalize). svd-mini
+   * uses 16: see src/models/presets.ts.
+   */
+  normGroups?: number;
+}
+
+/** GroupNorm groups when a config sets none: sgm `model.py::Normalize` = torch.nn.GroupNorm(32, C, eps=1e-6). */
+export const VAE_DEFAULT_NORM_GROUPS = 32;
+
+/** The GroupNorm groups of a config (`normGroups`, default 32); a RangeError unless a positive integer. */
+export function vaeNormGroups(cfg: Pick<AutoencoderConfig, 'normGroups'>): number {
+  const g = cfg.normGroups ?? VAE_DEFAULT_NORM_GROUPS;
+  if (!Number.isInteger(g) || g < 1) throw new RangeError(`VAE normGroups must be a positive integer, got ${g}`);
+  return g;
 }
 
 /** `AutoencoderKL` / `AutoencoderKLModeOnly` params: `embed_dim` + ddconfig (quant_conv 2z→2·embed, post_quant_conv embed→z). */
@@ -117,13 +133,16 @@ const KNOWN_KEYS = new Set([
   'alpha',
   'merge_strategy',
   'time_mode',
+  // this port's extension (sgm hard-codes 32): see AutoencoderConfig.normGroups
+  'norm_groups',
 ]);
 
 /**
  * Converts a reference ddconfig (the `params` of an sgm `Encoder` / `Decoder` / `VideoDecoder`, or the `ddconfig` of
  * an `AutoencoderKL*`) to an AutoencoderConfig. Rejects the options this port does not implement (linear attention,
  * `resamp_with_conv: false`, `give_pre_end`, `tanh_out`, time modes other than `conv-only`). `dropout` is ignored
- * (inference); `alpha` is only the initial mix_factor, which the checkpoint supplies.
+ * (inference); `alpha` is only the initial mix_factor, which the checkpoint supplies. `norm_groups` is not an sgm
+ * parameter (sgm hard-codes GroupNorm(32)): this port reads it as `normGroups`, for models of its own such as svd-mini.
  */
 export function ddconfigFromSgm(params: SgmParams): AutoencoderConfig {
   for (const k of Object.keys(params)) {
@@ -165,6 +184,13 @@ export function ddconfigFromSgm(params: SgmParams): AutoencoderConfig {
   if (ms !== undefined) {
     if (ms !== 'learned' && ms !== 'fixed') throw new Error(`ddconfig: merge_strategy "${ms}" is not supported`);
     cfg.mergeStrategy = ms;
+  }
+  const groups = params.norm_groups;
+  if (groups !== undefined) {
+    if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
+      throw new Error(`ddconfig: norm_groups ${JSON.stringify(groups)} is not a positive integer`);
+    }
+    cfg.normGroups = groups;
   }
   return cfg;
 }

@@ -5,13 +5,14 @@
  *
  * As in the reference, the block and output-conv types are factory hooks (`_make_resblock`, `_make_conv`): the plain
  * image decoder uses `ResnetBlock` and `Conv2d`; `VideoDecoder` (video-decoder.ts) swaps in `VideoResBlock` and
- * `AE3DConv`.
+ * `AE3DConv`. Every GroupNorm has the config's `normGroups` groups (default 32, the reference's `Normalize`); the parts
+ * take theirs from the same config.
  */
 import type { SymTensor } from '../../graph/builder.ts';
 import { conv } from '../../nn/layers.ts';
 import type { Params } from '../../nn/params.ts';
 import { makeAttn } from './attn-block.ts';
-import type { AutoencoderConfig } from './config.ts';
+import { type AutoencoderConfig, vaeNormGroups } from './config.ts';
 import { upsample } from './resample.ts';
 import { resnetBlock, swish, vaeNorm } from './resnet-block.ts';
 import type { BuildOptions } from './tap.ts';
@@ -22,11 +23,14 @@ export interface DecoderParts {
   convOut(p: Params, x: SymTensor, inC: number, outC: number): SymTensor;
 }
 
-/** The image decoder's parts: `ResnetBlock` and a Conv2d 3×3 pad 1. */
-export const IMAGE_DECODER_PARTS: DecoderParts = {
-  resBlock: resnetBlock,
-  convOut: (p, x, inC, outC) => conv(p, x, inC, outC, { kernel: 3, padding: 1 }),
-};
+/** The image decoder's parts: `ResnetBlock` (norms in the config's `normGroups` groups) and a Conv2d 3×3 pad 1. */
+export function imageDecoderParts(cfg: AutoencoderConfig): DecoderParts {
+  const groups = vaeNormGroups(cfg);
+  return {
+    resBlock: (p, x, inC, outC) => resnetBlock(p, x, inC, outC, groups),
+    convOut: (p, x, inC, outC) => conv(p, x, inC, outC, { kernel: 3, padding: 1 }),
+  };
+}
 
 /** The Decoder's module tree and forward pass with the given parts: z [N, z, h, w] → [N, outCh, h·2^(L−1), w·2^(L−1)]. */
 export function decoderForward(
@@ -43,6 +47,7 @@ export function decoderForward(
   if (z.rank !== 4 || z.shape[1] !== cfg.zChannels) {
     throw new Error(`VAE decoder: latent must be [N, ${cfg.zChannels}, h, w], got [${z.shape}]`);
   }
+  const groups = vaeNormGroups(cfg);
   const levels = cfg.chMult.length;
   let blockIn = cfg.ch * cfg.chMult[levels - 1];
   let currRes = Math.floor(cfg.resolution / 2 ** (levels - 1));
@@ -51,7 +56,7 @@ export function decoderForward(
   const mid = p.pp('mid');
   h = p.builder.scope(mid.prefix, () => {
     let m = tap(mid.pp('block_1'), parts.resBlock(mid.pp('block_1'), h, blockIn, blockIn));
-    m = tap(mid.pp('attn_1'), makeAttn(mid.pp('attn_1'), m, blockIn, cfg.attnType));
+    m = tap(mid.pp('attn_1'), makeAttn(mid.pp('attn_1'), m, blockIn, cfg.attnType, groups));
     return tap(mid.pp('block_2'), parts.resBlock(mid.pp('block_2'), m, blockIn, blockIn));
   });
   for (let level = levels - 1; level >= 0; level--) {
@@ -65,7 +70,7 @@ export function decoderForward(
         blockIn = blockOut;
         if (cfg.attnResolutions.includes(currRes)) {
           const ap = up.pp('attn').pp(i);
-          u = tap(ap, makeAttn(ap, u, blockIn, cfg.attnType));
+          u = tap(ap, makeAttn(ap, u, blockIn, cfg.attnType, groups));
         }
       }
       if (level !== 0) {
@@ -75,11 +80,11 @@ export function decoderForward(
       return u;
     });
   }
-  h = tap(p.pp('norm_out'), vaeNorm(p.pp('norm_out'), h, blockIn));
+  h = tap(p.pp('norm_out'), vaeNorm(p.pp('norm_out'), h, blockIn, groups));
   return tap(p.pp('conv_out'), parts.convOut(p.pp('conv_out'), swish(h), blockIn, cfg.outCh));
 }
 
 /** The plain image `Decoder` (`p` = the `decoder` module): z [N, z, h, w] → images [N, outCh, H, W]. */
 export function buildDecoder(p: Params, z: SymTensor, cfg: AutoencoderConfig, opts: BuildOptions = {}): SymTensor {
-  return decoderForward(p, z, cfg, IMAGE_DECODER_PARTS, opts);
+  return decoderForward(p, z, cfg, imageDecoderParts(cfg), opts);
 }

@@ -7,17 +7,19 @@
 import type { SymTensor } from '../../graph/builder.ts';
 import type { Params } from '../../nn/params.ts';
 import { ae3dConv } from './ae3d-conv.ts';
-import { type AutoencoderConfig, videoKernel } from './config.ts';
+import { type AutoencoderConfig, vaeNormGroups, videoKernel } from './config.ts';
 import { type DecoderParts, decoderForward } from './decoder.ts';
 import type { BuildOptions } from './tap.ts';
 import { videoResBlock } from './video-res-block.ts';
 
-/** The VideoDecoder's parts for a batch of `timesteps`-frame videos. */
+/** The VideoDecoder's parts for a batch of `timesteps`-frame videos (every norm in the config's `normGroups` groups). */
 export function videoDecoderParts(cfg: AutoencoderConfig, timesteps: number, opts: BuildOptions = {}): DecoderParts {
   const kernel = videoKernel(cfg);
   const mergeStrategy = cfg.mergeStrategy ?? 'learned';
+  const normGroups = vaeNormGroups(cfg);
   return {
-    resBlock: (p, x, inC, outC) => videoResBlock(p, x, inC, outC, { timesteps, kernel, mergeStrategy, tap: opts.tap }),
+    resBlock: (p, x, inC, outC) =>
+      videoResBlock(p, x, inC, outC, { timesteps, kernel, mergeStrategy, normGroups, tap: opts.tap }),
     convOut: (p, x, inC, outC) => ae3dConv(p, x, inC, outC, timesteps, kernel, opts.tap),
   };
 }

@@ -8,7 +8,7 @@ import * as op from '../../graph/ops/index.ts';
 import { conv, groupNorm } from '../../nn/layers.ts';
 import type { Params } from '../../nn/params.ts';
 import type { VaeMergeStrategy } from './config.ts';
-import { resnetBlock } from './resnet-block.ts';
+import { normGroupsFor, resnetBlock } from './resnet-block.ts';
 import type { Tap } from './tap.ts';
 
 /** GroupNorm eps of `time_stack` (`GroupNorm32` = torch default 1e-5, unlike the spatial VAE norms). */
@@ -18,15 +18,24 @@ export const TIME_STACK_NORM_EPS = 1e-5;
  * `sgm/modules/diffusionmodules/openaimodel.py::ResBlock(dims=3, emb_channels=0, skip_t_emb=True)` with equal in/out
  * channels: h = in_layers(x) = conv(silu(GN(x))); the skipped time embedding adds zeros; h = out_layers(h) =
  * conv(dropout(silu(GN(h)))); return x + h. x [b, C, t, h, w]; the GroupNorm takes its statistics over
- * C/32 × t × h × w, so every frame of the chunk is normalised together; the convs pad zeros at both ends in time.
+ * C/groups × t × h × w, so every frame of the chunk is normalised together; the convs pad zeros at both ends in time.
+ * The reference's `normalization` is GroupNorm32 (32 groups); `groups` is the config's `normGroups`.
  */
-export function timeStack(p: Params, x: SymTensor, channels: number, kernel: readonly number[]): SymTensor {
+export function timeStack(
+  p: Params,
+  x: SymTensor,
+  channels: number,
+  kernel: readonly number[],
+  groups: number,
+): SymTensor {
   const padding = kernel.map((k) => Math.floor(k / 2));
   const inL = p.pp('in_layers');
-  let h = op.silu(groupNorm(inL.pp(0), x, channels, TIME_STACK_NORM_EPS, 32));
+  const norm = (q: Params, v: SymTensor) =>
+    groupNorm(q, v, channels, TIME_STACK_NORM_EPS, normGroupsFor(q, channels, groups));
+  let h = op.silu(norm(inL.pp(0), x));
   h = conv(inL.pp(2), h, channels, channels, { kernel, padding });
   const outL = p.pp('out_layers');
-  h = op.silu(groupNorm(outL.pp(0), h, channels, TIME_STACK_NORM_EPS, 32));
+  h = op.silu(norm(outL.pp(0), h));
   h = conv(outL.pp(3), h, channels, channels, { kernel, padding });
   return op.add(x, h);
 }
@@ -37,19 +46,21 @@ export interface VideoResBlockSpec {
   /** Temporal conv kernel [kt, kh, kw]. */
   kernel: readonly number[];
   mergeStrategy: VaeMergeStrategy;
+  /** GroupNorm groups of the spatial ResnetBlock's and the time stack's norms (the config's `normGroups`). */
+  normGroups: number;
   tap?: Tap;
 }
 
 /** x [(b t), inC, H, W] → [(b t), outC, H, W]. */
 export function videoResBlock(p: Params, x: SymTensor, inC: number, outC: number, s: VideoResBlockSpec): SymTensor {
-  const xs = resnetBlock(p, x, inC, outC); // [(b t), C, H, W]
+  const xs = resnetBlock(p, x, inC, outC, s.normGroups); // [(b t), C, H, W]
   const [bt, c, h, w] = xs.shape;
   const t = s.timesteps;
   if (bt % t !== 0) throw new Error(`VideoResBlock: batch ${bt} is not a multiple of ${t} frames`);
   const b = bt / t;
   const xMix = op.transpose(op.reshape(xs, [b, t, c, h, w]), [0, 2, 1, 3, 4]); // [(b t), C, H, W] -> [b, C, t, H, W]
   s.tap?.(`${p.prefix}.time_stack:input`, xMix);
-  const xt = timeStack(p.pp('time_stack'), xMix, outC, s.kernel); // [b, C, t, H, W]
+  const xt = timeStack(p.pp('time_stack'), xMix, outC, s.kernel, s.normGroups); // [b, C, t, H, W]
   s.tap?.(`${p.prefix}.time_stack`, xt);
   const mix = p.get('mix_factor', [1]);
   const alpha = s.mergeStrategy === 'learned' ? op.sigmoid(mix) : mix;

@@ -31,7 +31,7 @@ describe('VAE AttnBlock', () => {
     const b = new GraphBuilder('vae_attn_block_mha');
     const p = new Params(b, 'blk');
     const xShape = [2, c, side, side];
-    b.output('y', attnBlock(p, b.input('x', xShape), c));
+    b.output('y', attnBlock(p, b.input('x', xShape), c, 32));
     const weights: Record<string, HostTensor> = {};
     for (const [name, shape] of p.tree.shapes) {
       weights[name] = name.endsWith('norm.weight')
