@@ -11,7 +11,7 @@ export const GENERATE_USAGE = `usage: svd generate --image PATH [--image PATH â€
 
 model:
   --checkpoint PATH       sgm .safetensors file or diffusers folder (default: svd-mini, the model in models/svd-mini/)
-  --preset NAME           svd | svd-xt | svd-xt-1.1 | svd-image-decoder | svd-xt-image-decoder | svd-mini (default with
+  --preset NAME           svd | svd-xt | svd-xt-1.1 | animatelcm-svd-xt | svd-image-decoder | svd-xt-image-decoder | svd-mini (default with
                           --checkpoint: a diffusers folder's own config.json files, else svd-xt)
   --config JSON           model config in the reference structure ({ engine_config, clip_arch }) for other sizes
   --lora FILE[:SCALE]     a LoRA (kohya-named .safetensors, e.g. from svd lora / a LoRA training run) merged into the

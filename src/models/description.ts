@@ -5,7 +5,7 @@
  * (./presets.ts) are values of this type; the reference's `{ engine_config, clip_arch }` JSON is read into it by one
  * adapter (./reference/model-config.ts). Checkpoint keys are enumerated from it (./declare-params.ts), never listed apart.
  */
-import type { GuiderKind } from '../diffusion/config.ts';
+import type { GuiderKind, SamplerKind } from '../diffusion/config.ts';
 import type { ClipVisionConfig } from './clip/config.ts';
 import type { VideoUNetConfig } from './unet/config.ts';
 import type { AutoencoderConfig, AutoencoderKLConfig } from './vae/config.ts';
@@ -50,6 +50,8 @@ export type FirstStageSpec =
 export interface SamplingDefaults {
   readonly numFrames: number;
   readonly numSteps: number;
+  /** The sampler (default `euler`, sgm's EulerEDMSampler; AnimateLCM-SVD-xt: `lcm`). */
+  readonly sampler?: SamplerKind;
   /** The sampler config's guider (`LinearPredictionGuider`, `TrianglePredictionGuider`, `VanillaCFG`, none). */
   readonly guider: GuiderKind;
   readonly minCfg: number;

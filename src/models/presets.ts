@@ -96,6 +96,17 @@ const videoSampling = (numFrames: number, numSteps: number, minCfg: number, maxC
 /** svd: 14 frames, 25 steps, cfg 1.0 → 2.5 (the defaults a JSON config starts from). */
 export const SVD_SAMPLING: SamplingDefaults = videoSampling(14, 25, 1.0, 2.5);
 const SVD_XT_SAMPLING: SamplingDefaults = videoSampling(25, 30, 1.5, 3.0);
+/**
+ * AnimateLCM-SVD-xt (Wang et al. 2024, arXiv 2402.00769; G-U-N/AnimateLCM `animatelcm_svd/app.py`): svd-xt's network
+ * distilled for few-step consistency sampling — 4 steps of its scheduler (`--sampler lcm`), guidance 1 → 1.2, motion
+ * bucket 80, 4 frames per decoder call; diffusers' SVD pipeline defaults otherwise (fps 7 → fps_id 6, cond_aug 0.02).
+ */
+const ANIMATELCM_SVD_XT_SAMPLING: SamplingDefaults = Object.freeze({
+  ...videoSampling(25, 4, 1.0, 1.2),
+  sampler: 'lcm' as const,
+  motionBucketId: 80,
+  decodeChunk: 4,
+});
 /** sv3d: 21 views at 576×576, 50 steps, triangle guidance 1 → 2.5, cond_aug 1e-5 (the script forces 21 and 1e-5). */
 export const SV3D_SAMPLING: SamplingDefaults = Object.freeze({
   ...videoSampling(21, 50, 1.0, 2.5),
@@ -219,6 +230,12 @@ export const PRESETS: Readonly<Record<string, SvdModel>> = Object.freeze({
     'SVD-XT 1.1, 25 frames (svd_xt_1_1.safetensors); same network as svd-xt',
     VIDEO_FIRST_STAGE,
     SVD_XT_SAMPLING,
+  ),
+  'animatelcm-svd-xt': svd(
+    'animatelcm-svd-xt',
+    "AnimateLCM-SVD-xt, svd-xt's network for 4-step consistency sampling (its UNet in a diffusers svd-xt folder)",
+    VIDEO_FIRST_STAGE,
+    ANIMATELCM_SVD_XT_SAMPLING,
   ),
   'svd-image-decoder': svd(
     'svd-image-decoder',

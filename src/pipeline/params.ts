@@ -38,7 +38,7 @@ export function defaultParams(s: SamplingDefaults): GenerateParams {
     minCfg: s.minCfg,
     maxCfg: s.maxCfg,
     guider: s.guider,
-    sampler: 'euler',
+    sampler: s.sampler ?? 'euler',
     seed: 23,
     decodeChunk: s.decodeChunk,
     splitCfg: false,

@@ -45,7 +45,7 @@ describe('identifyCheckpoint', () => {
   test('presets: the ones sharing a network all fit; SV3D is multi-view', () => {
     assert.deepEqual(identifyCheckpoint(entriesOf(PRESETS['svd-xt'])), {
       kind: 'preset',
-      presets: ['svd', 'svd-xt', 'svd-xt-1.1'],
+      presets: ['svd', 'svd-xt', 'svd-xt-1.1', 'animatelcm-svd-xt'],
       multiView: false,
     });
     assert.deepEqual(identifyCheckpoint(entriesOf(PRESETS['svd-image-decoder'])), {

@@ -39,7 +39,7 @@ describe('parseGenerateRequest', () => {
     assert.deepEqual(issues({ frames: '0', maxCfg: -1, sampler: 'ddim' }), [
       { field: 'frames', value: '0', expected: 'an integer from 1 to 1000' },
       { field: 'maxCfg', value: -1, expected: 'a number ≥ 0' },
-      { field: 'sampler', value: 'ddim', expected: 'one of euler, heun, dpmpp-2m' },
+      { field: 'sampler', value: 'ddim', expected: 'one of euler, heun, dpmpp-2m, lcm' },
     ]);
     assert.equal(
       describeIssue({ field: 'frames', value: '0', expected: 'an integer from 1 to 1000' }),

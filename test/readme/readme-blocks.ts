@@ -17,7 +17,7 @@
 
 /** Files and folders the user brings (never in a fresh clone), as the README names them. Matched against a path. */
 export const USER_FILES =
-  /^(svd(_xt(_1_1)?)?(_image_decoder)?\.safetensors|svd_xt_diffusers\/?|sv3d_[pu]\.safetensors|tiny\.safetensors|tiny-config\.json|weights\.safetensors|pan-left\.safetensors|zoom\.safetensors|my-clips\/?|clip-vit-large-patch14\/?|sac\+logos\+ava1-l14-linearMSE\.pth|vitgpt2-onnx\/?|lpips_alex\.pth|rgb_imagenet_resaved\.pt|reference\.mp4|generated(\.mp4|\/)?|real-videos\/?|ground-truth-views\/?|photo\.(png|jpg)|object\.png|in\.png|[ab]\.png)$|^\/data\//;
+  /^(svd(_xt(_1_1)?)?(_image_decoder)?\.safetensors|svd_xt_diffusers\/?|animatelcm-svd-xt\/?|sv3d_[pu]\.safetensors|tiny\.safetensors|tiny-config\.json|weights\.safetensors|pan-left\.safetensors|zoom\.safetensors|my-clips\/?|clip-vit-large-patch14\/?|sac\+logos\+ava1-l14-linearMSE\.pth|vitgpt2-onnx\/?|lpips_alex\.pth|rgb_imagenet_resaved\.pt|reference\.mp4|generated(\.mp4|\/)?|real-videos\/?|ground-truth-views\/?|photo\.(png|jpg)|object\.png|in\.png|[ab]\.png)$|^\/data\//;
 
 /** Command lines that are not checked at all, with the reason. */
 const SKIPPED: readonly [RegExp, string][] = [
