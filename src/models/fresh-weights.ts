@@ -90,8 +90,13 @@ export function freshWeights(model: SvdModel, seed: number): Map<string, HostTen
 }
 
 /** {@link freshWeights} as a checkpoint source (the start of a from-scratch training run). */
-export function freshCheckpoint(model: SvdModel, seed: number): CheckpointSource {
+export function freshCheckpoint(
+  model: SvdModel,
+  seed: number,
+  adjust?: (weights: Map<string, HostTensor<'float32'>>) => void,
+): CheckpointSource {
   const weights = freshWeights(model, seed);
+  adjust?.(weights);
   const entries = new Map<string, CheckpointEntry>();
   for (const [k, t] of weights) entries.set(k, { dtype: 'float32', shape: t.shape });
   const read = async (key: string): Promise<HostTensor> => {

@@ -161,11 +161,16 @@ export async function runTraining(
       await openModelWeights(config.model.init, model, { onNotice: (m) => emit({ type: 'notice', message: m }) })
     ).source;
   } else {
+    const logvar = config.model.logvarInit;
     emit({
       type: 'notice',
-      message: `no model.init: fresh weights (PyTorch's default initialisers, seed ${config.seed})`,
+      message:
+        `no model.init: fresh weights (PyTorch's default initialisers, seed ${config.seed})` +
+        (logvar === undefined ? '' : `; the encoder's log-variance bias starts at ${logvar}`),
     });
-    source = freshCheckpoint(model, config.seed);
+    source = freshCheckpoint(model, config.seed, (w) => {
+      if (logvar !== undefined) setLogvarBias(w, model, logvar);
+    });
   }
   const engine = await Engine.create({ threads: config.threads });
   try {
@@ -487,4 +492,19 @@ async function exportWeights(
     }),
   );
   return run.path('model.safetensors');
+}
+
+/**
+ * The first-stage encoder's `conv_out` bias for the log-variance half of its 2·z outputs (sgm `Encoder` with
+ * `double_z`: mean channels first, then log-variance) set to `value` (config `model.logvarInit`).
+ */
+export function setLogvarBias(weights: Map<string, HostTensor<'float32'>>, model: SvdModel, value: number): void {
+  const key = 'first_stage_model.encoder.conv_out.bias';
+  const bias = weights.get(key);
+  const fs = model.firstStage;
+  if (!bias || fs.kind !== 'autoencoding-engine' || !fs.encoder?.doubleZ) {
+    throw new Error(`model.logvarInit: ${model.name} has no first-stage encoder with a log-variance output (${key})`);
+  }
+  const z = fs.encoder.zChannels;
+  (bias.data as Float32Array).fill(value, z, 2 * z); // [2z]: mean | logvar
 }

@@ -60,7 +60,17 @@ export interface LoraTrainConfig {
 export interface TrainConfig {
   stage: StageKind;
   /** The model: a preset name or a reference-structure config file, and the weights to start from. */
-  model: { preset?: string; config?: string; init?: string };
+  model: {
+    preset?: string;
+    config?: string;
+    init?: string;
+    /**
+     * Autoencoder stage from fresh weights only: the bias of the encoder's log-variance outputs (the second half of
+     * `encoder.conv_out`, sgm `DiagonalGaussianRegularizer`) starts here instead of at PyTorch's default (≈ 0, a
+     * posterior std of 1 — a noisy latent channel that the first thousand steps spend narrowing). svd-mini: −8.
+     */
+    logvarInit?: number;
+  };
   data: TrainData;
   /** Videos (or images) per optimizer step, per micro-batch. */
   batch: number;
@@ -221,6 +231,7 @@ function merge<T>(base: T, over: unknown, path: string): T {
 const OPTIONAL_KEYS = new Set([
   'model.config',
   'model.init',
+  'model.logvarInit',
   'model.preset',
   'data.videos',
   'data.manifest',
@@ -258,6 +269,12 @@ export function resolveTrainConfig(json: unknown, stage?: StageKind): TrainConfi
   check(sources.length === 1, 'data', 'exactly one of videos, manifest, images', sources);
   check(positiveInt(d.frames) && d.frames <= 1000, 'data.frames', 'an integer from 1 to 1000', d.frames);
   if (c.stage === 'image') check(d.frames === 1, 'data.frames', '1 for the image stage', d.frames);
+  if (c.model.logvarInit !== undefined) {
+    const v = c.model.logvarInit;
+    check(c.stage === 'autoencoder', 'model.logvarInit', 'only for the autoencoder stage', c.stage);
+    check(c.model.init === undefined, 'model.logvarInit', 'only from fresh weights (no model.init)', c.model.init);
+    check(finite(v) && v >= -30 && v <= 20, 'model.logvarInit', 'a number in [−30, 20]', v);
+  }
   if (c.stage === 'autoencoder')
     check(!d.latentCache, 'data.latentCache', 'false for the autoencoder stage (it trains the encoder)', d.latentCache);
   check(
