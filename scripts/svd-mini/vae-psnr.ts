@@ -1,28 +1,14 @@
-/**
- * The first stage's reconstruction PSNR on svd-mini's held-out photos (cover-cropped to 128×128 as generation does):
- * how much of an input image the autoencoder alone gives back. CHECKPOINT is a whole svd-mini checkpoint, or a training
- * checkpoint of the autoencoder stage (`runs/svd-mini/autoencoder/ckpt/step-*.safetensors`: its weights are laid over
- * fresh ones). Usage:
- *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR] [--colour]   (default: the held-out
- *   photos; --png writes each input beside its reconstruction; --colour also reconstructs each photo scaled and tinted
- *   and prints how far the output's channel means follow the input's: the slope of output mean on input mean per
- *   channel, 1 when colour passes through the latent, near 0 when the decoder paints a fixed colour)
- */
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
-import { freshWeights } from '../../src/models/fresh-weights.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { reconstructFrames } from '../../src/pipeline/reconstruct.ts';
 import { Engine } from '../../src/runtime/engine.ts';
-import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
-import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
 import { HELDOUT_PHOTOS, OPENCV_DATA } from './build-footage.ts';
+import { svdMiniWeightsPath } from './stage-weights.ts';
 
 const args = process.argv.slice(2);
 const pngAt = args.indexOf('--png');
@@ -41,17 +27,7 @@ const [checkpoint, ...given] = args;
 if (!checkpoint) throw new Error('usage: vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR]');
 const photos = given.length > 0 ? given : HELDOUT_PHOTOS.map((p) => join(OPENCV_DATA, p));
 
-// A training checkpoint holds the trained tensors (and the optimizer's, prefixed): lay them over fresh weights.
-let path = checkpoint;
-const file = await SafetensorsFile.open(checkpoint);
-const isTrainState = file.metadata.format === 'svd-ts-train-state';
-if (isTrainState) {
-  const all = freshWeights(SVD_MINI, 0);
-  for (const [k, t] of await file.readAll()) if (!k.includes(':')) all.set(k, t as HostTensor<'float32'>);
-  path = join(tmpdir(), `vae-psnr-${process.pid}.safetensors`);
-  await writeSafetensors(path, all, { format: 'pt' });
-}
-await file.close();
+const { path, cleanup } = await svdMiniWeightsPath(checkpoint);
 
 const engine = await Engine.create({ provider: 'cpu' });
 const weights = await openModelWeights(path, SVD_MINI);
@@ -124,5 +100,5 @@ try {
 } finally {
   await weights.source.close();
   await engine.dispose();
-  if (isTrainState) rmSync(path, { force: true });
+  cleanup();
 }

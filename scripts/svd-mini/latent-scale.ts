@@ -1,0 +1,55 @@
+/**
+ * The spread of svd-mini's latents: encodes the training photos (128×128, centre crop) with the first-stage encoder
+ * of CHECKPOINT (a whole model or an autoencoder training checkpoint) and prints the standard deviation of the
+ * posterior means over every element, with the scale factor that makes them unit-variance (LDM §4.3.2 /
+ * arXiv 2112.10752 App. G: the SD VAE's 0.18215 was measured so). The diffusion stages see
+ * x0 = scale_factor · z, and their preconditioning assumes σ_data = 1. Usage:
+ *   node --import tsx scripts/svd-mini/latent-scale.ts CHECKPOINT
+ */
+import { join } from 'node:path';
+import { openModelWeights } from '../../src/models/load-weights.ts';
+import { SVD_MINI } from '../../src/models/presets.ts';
+import { firstStageEncoderGraph } from '../../src/models/vae/first-stage-encoder.ts';
+import { planMemory } from '../../src/pipeline/memory-estimate.ts';
+import { StageRunner } from '../../src/pipeline/stage-runner.ts';
+import { Engine } from '../../src/runtime/engine.ts';
+import { rgbToTensor } from '../../src/video/image-io.ts';
+import { preprocessImage } from '../../src/video/preprocess.ts';
+import { OPENCV_DATA, TRAIN_PHOTOS } from './build-footage.ts';
+import { svdMiniWeightsPath } from './stage-weights.ts';
+
+const [checkpoint] = process.argv.slice(2);
+if (!checkpoint) throw new Error('usage: latent-scale.ts CHECKPOINT');
+const { path, cleanup } = await svdMiniWeightsPath(checkpoint);
+const engine = await Engine.create({ provider: 'cpu' });
+const weights = await openModelWeights(path, SVD_MINI);
+const [w, h] = SVD_MINI.sampling.size;
+let n = 0;
+let sum = 0;
+let sumSq = 0;
+try {
+  const runner = new StageRunner(engine, weights.source, planMemory(SVD_MINI, 1, h, w, 1, false));
+  const graph = firstStageEncoderGraph(SVD_MINI, 1, h, w);
+  await runner.withGraphs([graph], async () => {
+    for (const photo of TRAIN_PHOTOS) {
+      const pre = await preprocessImage(join(OPENCV_DATA, photo), {
+        target: { width: w, height: h },
+        trainedSize: { width: w, height: h },
+      });
+      const { mean } = await runner.run(graph, { frames: rgbToTensor(pre.image) }); // [1, z, h/8, w/8]
+      for (const v of mean.data as Float32Array) {
+        n++;
+        sum += v;
+        sumSq += v * v;
+      }
+    }
+  });
+} finally {
+  await weights.source.close();
+  await engine.dispose();
+  cleanup();
+}
+const mean = sum / n;
+const std = Math.sqrt(sumSq / n - mean * mean);
+console.log(`latents of ${TRAIN_PHOTOS.length} training photos: mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`);
+console.log(`scale factor for unit variance: ${(1 / std).toFixed(5)} (the preset's: ${SVD_MINI.scaleFactor})`);
