@@ -64,9 +64,11 @@ for s in "${stages[@]}"; do
   if [[ "$s" == autoencoder && ! -f "$runs/autoencoder/model-shared.safetensors" ]]; then
     # the conditioning-frame encoder = the trained first-stage encoder (as in the released checkpoints)
     node --import tsx scripts/svd-mini/share-encoder.ts "$runs/autoencoder/model.safetensors" "$runs/autoencoder/model-shared.safetensors"
+  fi
+  if [[ "$s" == autoencoder ]]; then
     # the latents' spread: svd-mini's scale_factor (src/models/presets.ts) is this measurement of the shipped
-    # autoencoder; a retrained one that differs much needs the preset changed before the diffusion stages
-    node --import tsx scripts/svd-mini/latent-scale.ts "$runs/autoencoder/model.safetensors"
+    # autoencoder; one that differs much stops the recipe here, before the diffusion stages
+    node --import tsx scripts/svd-mini/latent-scale.ts "$runs/autoencoder/model.safetensors" --check
   fi
 done
 log "done: ${stages[*]}"

@@ -3,8 +3,10 @@
  * of CHECKPOINT (a whole model or an autoencoder training checkpoint) and prints the standard deviation of the
  * posterior means over every element, with the scale factor that makes them unit-variance (LDM §4.3.2 /
  * arXiv 2112.10752 App. G: the SD VAE's 0.18215 was measured so). The diffusion stages see
- * x0 = scale_factor · z, and their preconditioning assumes σ_data = 1. Usage:
- *   node --import tsx scripts/svd-mini/latent-scale.ts CHECKPOINT
+ * x0 = scale_factor · z, and their preconditioning assumes σ_data = 1. With `--check` it exits 1 when the preset's
+ * scale factor gives the latents a spread outside [0.8, 1.25] (the recipe then stops before the diffusion stages).
+ * Usage:
+ *   node --import tsx scripts/svd-mini/latent-scale.ts CHECKPOINT [--check]
  */
 import { join } from 'node:path';
 import { openModelWeights } from '../../src/models/load-weights.ts';
@@ -18,8 +20,10 @@ import { preprocessImage } from '../../src/video/preprocess.ts';
 import { OPENCV_DATA, TRAIN_PHOTOS } from './build-footage.ts';
 import { svdMiniWeightsPath } from './stage-weights.ts';
 
-const [checkpoint] = process.argv.slice(2);
-if (!checkpoint) throw new Error('usage: latent-scale.ts CHECKPOINT');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const [checkpoint] = args.filter((a) => a !== '--check');
+if (!checkpoint) throw new Error('usage: latent-scale.ts CHECKPOINT [--check]');
 const { path, cleanup } = await svdMiniWeightsPath(checkpoint);
 const engine = await Engine.create({ provider: 'cpu' });
 const weights = await openModelWeights(path, SVD_MINI);
@@ -53,3 +57,11 @@ const mean = sum / n;
 const std = Math.sqrt(sumSq / n - mean * mean);
 console.log(`latents of ${TRAIN_PHOTOS.length} training photos: mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`);
 console.log(`scale factor for unit variance: ${(1 / std).toFixed(5)} (the preset's: ${SVD_MINI.scaleFactor})`);
+const spread = SVD_MINI.scaleFactor * std;
+if (check && !(spread >= 0.8 && spread <= 1.25)) {
+  console.error(
+    `latent-scale: with the preset's scale factor the latents' std is ${spread.toFixed(3)}, not about 1: set ` +
+      `svd-mini's scaleFactor in src/models/presets.ts to ${(1 / std).toFixed(5)} before the diffusion stages`,
+  );
+  process.exit(1);
+}
