@@ -11,8 +11,8 @@
 import { join } from 'node:path';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
-import { firstStageEncoderGraph } from '../../src/models/vae/first-stage-encoder.ts';
 import { planMemory } from '../../src/pipeline/memory-estimate.ts';
+import { encodeFrames } from '../../src/pipeline/reconstruct.ts';
 import { StageRunner } from '../../src/pipeline/stage-runner.ts';
 import { Engine } from '../../src/runtime/engine.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
@@ -33,21 +33,18 @@ let sum = 0;
 let sumSq = 0;
 try {
   const runner = new StageRunner(engine, weights.source, planMemory(SVD_MINI, 1, h, w, 1, false));
-  const graph = firstStageEncoderGraph(SVD_MINI, 1, h, w);
-  await runner.withGraphs([graph], async () => {
-    for (const photo of TRAIN_PHOTOS) {
-      const pre = await preprocessImage(join(OPENCV_DATA, photo), {
-        target: { width: w, height: h },
-        trainedSize: { width: w, height: h },
-      });
-      const { mean } = await runner.run(graph, { frames: rgbToTensor(pre.image) }); // [1, z, h/8, w/8]
-      for (const v of mean.data as Float32Array) {
-        n++;
-        sum += v;
-        sumSq += v * v;
-      }
+  for (const photo of TRAIN_PHOTOS) {
+    const pre = await preprocessImage(join(OPENCV_DATA, photo), {
+      target: { width: w, height: h },
+      trainedSize: { width: w, height: h },
+    });
+    const mean = await encodeFrames(runner, SVD_MINI, rgbToTensor(pre.image)); // [1, z, h/8, w/8]
+    for (const v of mean.data as Float32Array) {
+      n++;
+      sum += v;
+      sumSq += v * v;
     }
-  });
+  }
 } finally {
   await weights.source.close();
   await engine.dispose();

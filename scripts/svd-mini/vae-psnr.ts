@@ -1,3 +1,13 @@
+/**
+ * The first stage's reconstruction PSNR on svd-mini's held-out photos (cover-cropped to 128×128 as generation does):
+ * how much of an input image the autoencoder alone gives back. CHECKPOINT is a whole svd-mini checkpoint, or a training
+ * checkpoint of the autoencoder stage (`runs/svd-mini/autoencoder/ckpt/step-*.safetensors`: its weights are laid over
+ * fresh ones). Usage:
+ *   node --import tsx scripts/svd-mini/vae-psnr.ts CHECKPOINT [PHOTO …] [--png DIR] [--colour]   (default: the held-out
+ *   photos; --png writes each input beside its reconstruction; --colour also reconstructs each photo scaled and tinted
+ *   and prints how far the output's channel means follow the input's: the slope of output mean on input mean per
+ *   channel, 1 when colour passes through the latent, near 0 when the decoder paints a fixed colour)
+ */
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';

@@ -34,12 +34,16 @@ export interface SampleHooks {
   intermediates?: readonly (Map<string, HostTensor> | undefined)[];
 }
 
-/** The sampler configuration of a generation (the one place that turns parameters into sampler and guider). */
-/** UNet calls per step: 2 for a CFG batch split in halves, else 1 (both halves at once, or no guidance). */
-function callsPerStep(p: GenerateParams): 1 | 2 {
-  return p.splitCfg && p.guider !== 'identity' ? 2 : 1;
+/**
+ * The CFG halves (0 unconditional, 1 conditional) each UNet call of a step takes: both at once (2T rows), one per
+ * call when split, only the conditional one without guidance.
+ */
+function callHalves(p: GenerateParams): (0 | 1)[][] {
+  if (p.guider === 'identity') return [[1]];
+  return p.splitCfg ? [[0], [1]] : [[0, 1]];
 }
 
+/** The sampler configuration of a generation (the one place that turns parameters into sampler and guider). */
 export function samplerConfigOf(p: GenerateParams): SamplerConfig {
   return samplerConfig({
     sampler: p.sampler,
@@ -91,7 +95,7 @@ export async function sampleVideos(
   const graphs = new Map<string, Graph>();
   const graphOf = (v: VideoToSample): Graph => {
     const [T, , h, w] = latentShape(model, v);
-    const rows = callsPerStep(v.params) === 2 || v.params.guider === 'identity' ? T : 2 * T;
+    const rows = callHalves(v.params)[0].length * T;
     const key = graphKey(rows, T, h, w);
     let g = graphs.get(key);
     if (!g) {
@@ -136,8 +140,7 @@ async function sampleOne(
     // One call takes both halves (2T rows, unconditional first) or, split, one half (T rows) at a time; without
     // guidance only the conditional half is evaluated (T rows, one call per step).
     const calls: { concat?: ResidentTensor; context: ResidentTensor; y?: ResidentTensor; indicator: HostTensor }[] = [];
-    const groups = p.guider === 'identity' ? [[halves[1]]] : p.splitCfg ? [[halves[0]], [halves[1]]] : [halves];
-    for (const parts of groups) {
+    for (const parts of callHalves(p).map((call) => call.map((i) => halves[i]))) {
       const rows = parts.length * T;
       const concat = parts[0].concat
         ? await upload(
@@ -171,7 +174,7 @@ async function sampleOne(
     let stepIndex = 0;
     const network = async (xScaled: Float32Array, cNoise: Float32Array, firstRow: number): Promise<Float32Array> => {
       const rows = cNoise.length;
-      const call = calls[callsPerStep(p) === 2 ? firstRow / T : 0];
+      const call = calls[calls.length === 2 ? firstRow / T : 0];
       const out = await runner.run(graph, {
         x: new HostTensor('float32', [rows, C, h, w], xScaled),
         timesteps: new HostTensor('float32', [rows], cNoise),

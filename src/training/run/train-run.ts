@@ -25,7 +25,7 @@ import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts
 import { isImageToVideo, type TrainConfig } from '../stages/config.ts';
 import { encoderDigest } from '../stages/encoder-digest.ts';
 import { autoencoderLossGraph, stageLossGraph } from '../stages/graphs.ts';
-import { initTemporalLayers } from '../stages/init.ts';
+import { initTemporalLayers, setLogvarBias } from '../stages/init.ts';
 import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
 import { buildTrainStep } from '../train-step.ts';
 import { Trainer } from '../trainer.ts';
@@ -492,19 +492,4 @@ async function exportWeights(
     }),
   );
   return run.path('model.safetensors');
-}
-
-/**
- * The first-stage encoder's `conv_out` bias for the log-variance half of its 2·z outputs (sgm `Encoder` with
- * `double_z`: mean channels first, then log-variance) set to `value` (config `model.logvarInit`).
- */
-export function setLogvarBias(weights: Map<string, HostTensor<'float32'>>, model: SvdModel, value: number): void {
-  const key = 'first_stage_model.encoder.conv_out.bias';
-  const bias = weights.get(key);
-  const fs = model.firstStage;
-  if (!bias || fs.kind !== 'autoencoding-engine' || !fs.encoder?.doubleZ) {
-    throw new Error(`model.logvarInit: ${model.name} has no first-stage encoder with a log-variance output (${key})`);
-  }
-  const z = fs.encoder.zChannels;
-  (bias.data as Float32Array).fill(value, z, 2 * z); // [2z]: mean | logvar
 }

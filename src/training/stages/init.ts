@@ -9,6 +9,7 @@
  * α·spatial + (1 − α)·temporal is the spatial output whatever α is. Other weights are drawn N(0, 1/fan_in) from the
  * run's seed, norms start at (1, 0), `mix_factor` at the config's `merge_factor` (sgm `AlphaBlender` init).
  */
+import type { SvdModel } from '../../models/description.ts';
 import type { ParamTree } from '../../nn/params.ts';
 import { HostTensor } from '../../tensor/host-tensor.ts';
 import { Rng } from '../../tensor/rng.ts';
@@ -67,4 +68,19 @@ export function initTemporalLayers(tree: ParamTree, opts: Omit<InitOptions, 'zer
     out.set(key, initParam(key, shape, { ...opts, zero: TEMPORAL_ZERO_PATTERNS }, rng));
   }
   return out;
+}
+
+/**
+ * The first-stage encoder's `conv_out` bias for the log-variance half of its 2·z outputs (sgm `Encoder` with
+ * `double_z`: mean channels first, then log-variance) set to `value` (config `model.logvarInit`).
+ */
+export function setLogvarBias(weights: Map<string, HostTensor<'float32'>>, model: SvdModel, value: number): void {
+  const key = 'first_stage_model.encoder.conv_out.bias';
+  const bias = weights.get(key);
+  const fs = model.firstStage;
+  if (!bias || fs.kind !== 'autoencoding-engine' || !fs.encoder?.doubleZ) {
+    throw new Error(`model.logvarInit: ${model.name} has no first-stage encoder with a log-variance output (${key})`);
+  }
+  const z = fs.encoder.zChannels;
+  (bias.data as Float32Array).fill(value, z, 2 * z); // [2z]: mean | logvar
 }

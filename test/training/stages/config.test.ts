@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freshWeights } from '../../../src/models/fresh-weights.ts';
 import { SVD_MINI } from '../../../src/models/presets.ts';
-import { setLogvarBias } from '../../../src/training/run/train-run.ts';
 import { resolveTrainConfig } from '../../../src/training/stages/config.ts';
+import { setLogvarBias } from '../../../src/training/stages/init.ts';
 
 const base = { stage: 'autoencoder', data: { manifest: 'm.jsonl' } };
 
