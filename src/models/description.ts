@@ -80,6 +80,11 @@ export interface SvdModel {
   /** `DiffusionEngine.scale_factor` (0.18215): latents are divided by it before decoding. */
   readonly scaleFactor: number;
   readonly sampling: SamplingDefaults;
+  /**
+   * Progress previews: latent channel → (R, G, B), a least-squares fit of the decoded colour (one row per channel).
+   * Absent: the SD VAE's fit for a 4-channel latent, no preview otherwise.
+   */
+  readonly latentRgb?: readonly (readonly number[])[];
 }
 
 /** The embedder of `kind`, or undefined. */

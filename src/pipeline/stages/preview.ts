@@ -1,7 +1,8 @@
 /**
- * A cheap preview of a latent frame for progress events: each latent pixel's 4 channels mapped to RGB by a fixed
- * linear map, no VAE. The factors are the widely used least-squares fit of the SD 1.x/2.x VAE (the latent space SVD
- * shares), e.g. ComfyUI's `latent_rgb_factors` for SD1.5; the preview is h×w = the latent size (1/8 of the video).
+ * A cheap preview of a latent frame for progress events: each latent pixel's channels mapped to RGB by a fixed
+ * linear map, no VAE. For the released models' 4 channels the factors are the widely used least-squares fit of the
+ * SD 1.x/2.x VAE (the latent space SVD shares), e.g. ComfyUI's `latent_rgb_factors` for SD1.5; a model with its own
+ * latent space carries its own fit (`SvdModel.latentRgb`). The preview is h×w = the latent size (1/8 of the video).
  */
 export interface PreviewImage {
   readonly width: number;
@@ -11,7 +12,7 @@ export interface PreviewImage {
 }
 
 /** Rows: latent channels 0–3; columns: R, G, B. */
-const LATENT_RGB: readonly (readonly number[])[] = [
+export const SD_LATENT_RGB: readonly (readonly number[])[] = [
   [0.3512, 0.2297, 0.3227],
   [0.325, 0.4974, 0.235],
   [-0.2829, 0.1762, 0.2721],
@@ -19,16 +20,24 @@ const LATENT_RGB: readonly (readonly number[])[] = [
 ];
 
 /**
- * Frame `frame` of a latent batch [T, 4, h, w] (the sampler's denoised estimate, unscaled) as an RGB preview.
+ * Frame `frame` of a latent batch [T, C, h, w] (the sampler's denoised estimate, unscaled) as an RGB preview;
+ * `factors` has one row (R, G, B) per latent channel.
  */
-export function latentPreview(latent: Float32Array, frame: number, h: number, w: number): PreviewImage {
+export function latentPreview(
+  latent: Float32Array,
+  frame: number,
+  h: number,
+  w: number,
+  factors: readonly (readonly number[])[] = SD_LATENT_RGB,
+): PreviewImage {
   const plane = h * w;
-  const base = frame * 4 * plane;
+  const C = factors.length;
+  const base = frame * C * plane;
   const rgb = new Uint8Array(plane * 3);
   for (let i = 0; i < plane; i++) {
     for (let k = 0; k < 3; k++) {
       let v = 0;
-      for (let c = 0; c < 4; c++) v += latent[base + c * plane + i] * LATENT_RGB[c][k];
+      for (let c = 0; c < C; c++) v += latent[base + c * plane + i] * factors[c][k];
       rgb[i * 3 + k] = Math.max(0, Math.min(255, Math.round(((v + 1) / 2) * 255)));
     }
   }

@@ -10,6 +10,7 @@ import type { Graph } from '../../graph/ir.ts';
 import { declareModelParams } from '../../models/declare-params.ts';
 import type { SvdModel } from '../../models/description.ts';
 import { freshCheckpoint } from '../../models/fresh-weights.ts';
+import { withLatentChannels } from '../../models/latent-channels.ts';
 import { loadWeightsInto, openModelWeights } from '../../models/load-weights.ts';
 import { getPreset } from '../../models/presets.ts';
 import { loadModelConfig } from '../../models/reference/model-config.ts';
@@ -119,9 +120,11 @@ export interface TrainRunResult {
 /** Held-out micro-batches averaged for the validation loss. */
 const VALIDATION_BATCHES = 4;
 
-/** The run's model: a preset or a reference-structure config. */
+/** The run's model: a preset or a reference-structure config (with `model.latentChannels`, if given). */
 export function trainModel(config: TrainConfig): SvdModel {
-  return config.model.config ? loadModelConfig(config.model.config) : getPreset(config.model.preset ?? 'svd');
+  const model = config.model.config ? loadModelConfig(config.model.config) : getPreset(config.model.preset ?? 'svd');
+  const n = config.model.latentChannels;
+  return n === undefined ? model : withLatentChannels(model, n);
 }
 
 function lrSchedule(c: TrainConfig): LrSchedule {

@@ -70,6 +70,11 @@ export interface TrainConfig {
      * posterior std of 1 — a noisy latent channel that the first thousand steps spend narrowing). svd-mini: −8.
      */
     logvarInit?: number;
+    /**
+     * Autoencoder stage only: train the model with this many latent channels instead of its own (the preset's
+     * first stage with another `z_channels`; src/models/latent-channels.ts). svd-mini's recipe: 4, then widened to 16.
+     */
+    latentChannels?: number;
   };
   data: TrainData;
   /** Videos (or images) per optimizer step, per micro-batch. */
@@ -232,6 +237,7 @@ const OPTIONAL_KEYS = new Set([
   'model.config',
   'model.init',
   'model.logvarInit',
+  'model.latentChannels',
   'model.preset',
   'data.videos',
   'data.manifest',
@@ -274,6 +280,11 @@ export function resolveTrainConfig(json: unknown, stage?: StageKind): TrainConfi
     check(c.stage === 'autoencoder', 'model.logvarInit', 'only for the autoencoder stage', c.stage);
     check(c.model.init === undefined, 'model.logvarInit', 'only from fresh weights (no model.init)', c.model.init);
     check(finite(v) && v >= -30 && v <= 20, 'model.logvarInit', 'a number in [−30, 20]', v);
+  }
+  if (c.model.latentChannels !== undefined) {
+    const n = c.model.latentChannels;
+    check(c.stage === 'autoencoder', 'model.latentChannels', 'only for the autoencoder stage', c.stage);
+    check(positiveInt(n) && n <= 64, 'model.latentChannels', 'an integer from 1 to 64', n);
   }
   if (c.stage === 'autoencoder')
     check(!d.latentCache, 'data.latentCache', 'false for the autoencoder stage (it trains the encoder)', d.latentCache);

@@ -1,0 +1,83 @@
+/**
+ * svd-mini's recipe, between its two autoencoder phases: a trained autoencoder with the released models' 4 latent
+ * channels becomes the starting point of svd-mini's 16-channel one (MINI_LATENT_CHANNELS, src/models/presets.ts),
+ * computing exactly the same reconstruction at first:
+ * - `encoder.conv_out` [2·4, C, 3, 3] → [2·16, C, 3, 3] (sgm `double_z`: means, then log-variances): the 4 trained
+ *   mean rows and 4 log-variance rows keep their values; the 12 new mean rows start fresh (PyTorch's default init), the
+ *   12 new log-variance rows at weight 0 and bias `LOGVAR_BIAS` (the first phase's `model.logvarInit`: posterior
+ *   std e^−4 ≈ 0.02, so the new channels are not drowned in sampling noise);
+ * - `decoder.conv_in` [C, 4, 3, 3] → [C, 16, 3, 3]: the new input channels' weights start at 0, so the decoder ignores
+ *   them until training gives them weight.
+ * Every other first-stage tensor is copied; the rest of the model (UNet, conditioning encoder, CLIP) is fresh, as the
+ * autoencoder stage leaves it. Usage:
+ *   node --import tsx scripts/svd-mini/widen-latent.ts IN.safetensors OUT.safetensors [SEED]
+ */
+import { freshWeights } from '../../src/models/fresh-weights.ts';
+import { MINI_LATENT_CHANNELS, SVD_MINI } from '../../src/models/presets.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
+
+const LOGVAR_BIAS = -8;
+const [input, output, seedArg] = process.argv.slice(2);
+if (!input || !output) throw new Error('usage: widen-latent.ts IN.safetensors OUT.safetensors [SEED]');
+const seed = seedArg === undefined ? 0 : Number(seedArg);
+
+const file = await SafetensorsFile.open(input);
+const trained = await file.readAll();
+await file.close();
+const out = freshWeights(SVD_MINI, seed);
+const n = MINI_LATENT_CHANNELS;
+
+const f32 = (t: HostTensor) => t.data as Float32Array;
+const get = (k: string) => {
+  const t = trained.get(k);
+  if (!t) throw new Error(`${input} has no ${k}`);
+  return t;
+};
+
+let copied = 0;
+for (const [k, t] of trained) {
+  if (!k.startsWith('first_stage_model.')) continue;
+  const fresh = out.get(k);
+  if (fresh && fresh.shape.join() === t.shape.join()) {
+    out.set(k, t as HostTensor<'float32'>);
+    copied++;
+  }
+}
+
+// encoder.conv_out: rows [mean 0..z) [logvar z..2z) → [mean 0..n) [logvar n..2n)
+const ow = get('first_stage_model.encoder.conv_out.weight');
+const ob = get('first_stage_model.encoder.conv_out.bias');
+const z = ow.shape[0] / 2;
+if (z >= n) throw new Error(`${input} has ${z} latent channels, not fewer than ${n}`);
+const row = ow.shape.slice(1).reduce((a, d) => a * d, 1);
+const w = out.get('first_stage_model.encoder.conv_out.weight')!;
+const b = out.get('first_stage_model.encoder.conv_out.bias')!;
+const [wd, bd, owd, obd] = [f32(w), f32(b), f32(ow), f32(ob)];
+for (let c = 0; c < z; c++) {
+  wd.set(owd.subarray(c * row, (c + 1) * row), c * row); // mean
+  wd.set(owd.subarray((z + c) * row, (z + c + 1) * row), (n + c) * row); // log-variance
+  bd[c] = obd[c];
+  bd[n + c] = obd[z + c];
+}
+for (let c = z; c < n; c++) {
+  wd.fill(0, (n + c) * row, (n + c + 1) * row);
+  bd[n + c] = LOGVAR_BIAS;
+}
+
+// decoder.conv_in: [C, z, 3, 3] → [C, n, 3, 3], new input channels 0
+const iw = get('first_stage_model.decoder.conv_in.weight');
+const [co, , kh, kw] = iw.shape;
+const k2 = kh * kw;
+const dw = out.get('first_stage_model.decoder.conv_in.weight')!;
+const [dwd, iwd] = [f32(dw), f32(iw)];
+dwd.fill(0);
+for (let o = 0; o < co; o++)
+  for (let c = 0; c < z; c++) dwd.set(iwd.subarray((o * z + c) * k2, (o * z + c + 1) * k2), (o * n + c) * k2);
+out.set(
+  'first_stage_model.decoder.conv_in.bias',
+  get('first_stage_model.decoder.conv_in.bias') as HostTensor<'float32'>,
+);
+
+await writeSafetensors(output, out, { format: 'pt' });
+console.error(`widen-latent: ${z} → ${n} latent channels, ${copied + 3} first-stage tensors from ${input} → ${output}`);
