@@ -5,6 +5,8 @@
  * arXiv 2112.10752 App. G: the SD VAE's 0.18215 was measured so). The diffusion stages see
  * x0 = scale_factor · z, and their preconditioning assumes σ_data = 1. With `--check` it exits 1 when the preset's
  * scale factor gives the latents a spread outside [0.8, 1.25] (the recipe then stops before the diffusion stages).
+ * It also prints the least-squares map from the scaled latent (what the sampler sees) to each 8×8 block's mean colour
+ * in [−1, 1], svd-mini's `latentRgb` for progress previews (src/pipeline/stages/preview.ts).
  * Usage:
  *   node --import tsx scripts/svd-mini/latent-scale.ts CHECKPOINT [--check]
  */
@@ -31,6 +33,10 @@ const [w, h] = SVD_MINI.sampling.size;
 let n = 0;
 let sum = 0;
 let sumSq = 0;
+const z = SVD_MINI.unet.outChannels;
+/** Normal equations of the colour fit: AᵀA [z, z] and AᵀY [z, 3], A = scaled latent pixels, Y = block colours. */
+const ata = new Float64Array(z * z);
+const aty = new Float64Array(z * 3);
 try {
   const runner = new StageRunner(engine, weights.source, planMemory(SVD_MINI, 1, h, w, 1, false));
   for (const photo of TRAIN_PHOTOS) {
@@ -38,18 +44,67 @@ try {
       target: { width: w, height: h },
       trainedSize: { width: w, height: h },
     });
-    const mean = await encodeFrames(runner, SVD_MINI, rgbToTensor(pre.image)); // [1, z, h/8, w/8]
+    const x = rgbToTensor(pre.image); // [1, 3, H, W] in [−1, 1]
+    const mean = await encodeFrames(runner, SVD_MINI, x); // [1, z, h/8, w/8]
     for (const v of mean.data as Float32Array) {
       n++;
       sum += v;
       sumSq += v * v;
     }
+    accumulateColourFit(mean.data as Float32Array, x.data as Float32Array, h, w);
   }
 } finally {
   await weights.source.close();
   await engine.dispose();
   cleanup();
 }
+/** Adds one photo's latent pixels and their 8×8 blocks' mean colours to the normal equations. */
+function accumulateColourFit(lat: Float32Array, img: Float32Array, H: number, W: number): void {
+  const [lh, lw] = [H / 8, W / 8];
+  const plane = lh * lw;
+  const a = new Float64Array(z);
+  for (let i = 0; i < lh; i++) {
+    for (let j = 0; j < lw; j++) {
+      for (let c = 0; c < z; c++) a[c] = SVD_MINI.scaleFactor * lat[c * plane + i * lw + j];
+      for (let k = 0; k < 3; k++) {
+        let y = 0;
+        for (let dy = 0; dy < 8; dy++)
+          for (let dx = 0; dx < 8; dx++) y += img[k * H * W + (8 * i + dy) * W + 8 * j + dx];
+        y /= 64;
+        for (let c = 0; c < z; c++) aty[c * 3 + k] += a[c] * y;
+      }
+      for (let c = 0; c < z; c++) for (let d = 0; d < z; d++) ata[c * z + d] += a[c] * a[d];
+    }
+  }
+}
+
+/** Solves (AᵀA + εI) F = AᵀY by Gauss–Jordan elimination; F [z, 3]. */
+function solveColourFit(): number[][] {
+  const m = Array.from({ length: z }, (_, r) => [
+    ...Array.from({ length: z }, (_, c) => ata[r * z + c] + (r === c ? 1e-6 * ata[r * z + r] + 1e-9 : 0)),
+    aty[r * 3],
+    aty[r * 3 + 1],
+    aty[r * 3 + 2],
+  ]);
+  for (let col = 0; col < z; col++) {
+    let p = col;
+    for (let r = col + 1; r < z; r++) if (Math.abs(m[r][col]) > Math.abs(m[p][col])) p = r;
+    [m[col], m[p]] = [m[p], m[col]];
+    for (let r = 0; r < z; r++) {
+      if (r === col) continue;
+      const f = m[r][col] / m[col][col];
+      for (let c = col; c < z + 3; c++) m[r][c] -= f * m[col][c];
+    }
+  }
+  return m.map((row, r) => row.slice(z).map((v) => v / m[r][r]));
+}
+
+const fit = solveColourFit();
+console.log(
+  `latentRgb (scaled latent → block colour, least squares, scale factor ${SVD_MINI.scaleFactor}):\n[\n` +
+    fit.map((r) => `  [${r.map((v) => v.toFixed(4)).join(', ')}],`).join('\n') +
+    '\n]',
+);
 const mean = sum / n;
 const std = Math.sqrt(sumSq / n - mean * mean);
 console.log(`latents of ${TRAIN_PHOTOS.length} training photos: mean ${mean.toFixed(4)}, std ${std.toFixed(4)}`);
