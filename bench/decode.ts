@@ -5,7 +5,7 @@
  * graph) beside the raw-ORT conv rate measured in the same run (bench/machine-rates.ts), and where the time goes (the
  * ORT profile per op type, per decoder level and per shape; `--no-profile` turns it off). `--runs N` timed calls after
  * the first (default 2); `--no-arena` runs without ORT's memory arena, as the pipeline's memory plan does at full size;
- * `--spin` runs ORT's threads spinning (ORT's own default; EngineOptions.spinning); `--compare-spinning` also times a second
+ * `--preset NAME` another model's decoder (e.g. svd-mini, its trained size 128); `--spin` runs ORT's threads spinning (ORT's own default; EngineOptions.spinning); `--compare-spinning` also times a second
  * engine with the other setting, its calls alternating with the first's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,7 +48,10 @@ export async function benchDecode(threads: number): Promise<void> {
   const arena = !process.argv.includes('--no-arena');
   const profile = !process.argv.includes('--no-profile');
   if (size % 8 !== 0) throw new Error(`--size must be a multiple of 8 (got ${size})`);
-  const model = PRESETS['svd-xt'];
+  const presetAt = process.argv.indexOf('--preset');
+  const name = presetAt >= 0 ? process.argv[presetAt + 1] : 'svd-xt';
+  const model = PRESETS[name];
+  if (!model) throw new Error(`--preset: no preset ${name}`);
   if (model.firstStage.kind !== 'autoencoding-engine') throw new Error('svd-xt: expected the video first stage');
   const cfg = model.firstStage.decoder;
   const lat = size / 8;
@@ -76,7 +79,7 @@ export async function benchDecode(threads: number): Promise<void> {
     const graph = runner.graphFor(frames, lat, lat);
     const flops = countFlops(graph);
     console.log(
-      `svd-xt VideoDecoder, ${size}×${size} (latent ${lat}×${lat}), T = ${frames}; ${(flops / 1e12).toFixed(2)} TFLOP per call (${(flops / frames / 1e12).toFixed(2)} per frame)`,
+      `${name} VideoDecoder, ${size}×${size} (latent ${lat}×${lat}), T = ${frames}; ${(flops / 1e12).toFixed(2)} TFLOP per call (${(flops / frames / 1e12).toFixed(2)} per frame)`,
     );
     const z = new Rng(3).randn('z', [frames, cfg.zChannels, lat, lat]);
     resetPeak();
@@ -116,7 +119,7 @@ export async function benchDecode(threads: number): Promise<void> {
     console.log('| model | size | T | time / call | effective GFLOP/s | ratio to raw ORT conv | VmHWM | PSS |');
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(
-      `| svd-xt VideoDecoder | ${size}×${size} | ${frames} | ${fmtMs(ms)} ms (median of ${runs}) | ${eff.toFixed(0)} | ${(eff / rates.convGflops).toFixed(2)}× | ${gib(mem.vmHWM)} | ${gib(mem.pss)} |`,
+      `| ${name} VideoDecoder | ${size}×${size} | ${frames} | ${fmtMs(ms)} ms (median of ${runs}) | ${eff.toFixed(0)} | ${(eff / rates.convGflops).toFixed(2)}× | ${gib(mem.vmHWM)} | ${gib(mem.pss)} |`,
     );
     if (other) {
       const o = [...otherTimes].sort((a, b) => a - b)[Math.floor(otherTimes.length / 2)];
@@ -126,7 +129,7 @@ export async function benchDecode(threads: number): Promise<void> {
       );
       recordFigure({
         suite: SUITE,
-        case: `svd-xt VideoDecoder ${size}×${size}, T = ${frames}: ORT threads not spinning against spinning`,
+        case: `${name} VideoDecoder ${size}×${size}, T = ${frames}: ORT threads not spinning against spinning`,
         ours: off,
         baseline: { name: "the same decoder, ORT threads spinning (ORT's own default)", value: on },
         note: `load ${loadLine()}`,
@@ -134,7 +137,7 @@ export async function benchDecode(threads: number): Promise<void> {
     }
     recordFigure({
       suite: SUITE,
-      case: `svd-xt VideoDecoder ${size}×${size}, T = ${frames}: time against the same FLOPs at the raw-ORT conv rate`,
+      case: `${name} VideoDecoder ${size}×${size}, T = ${frames}: time against the same FLOPs at the raw-ORT conv rate`,
       ours: ms,
       peak: mem.vmHWM,
       baseline: { name: 'raw ORT conv 3×3 320 ch 64×64 rate (same run)', value: flops / 1e6 / rates.convGflops },
@@ -144,7 +147,7 @@ export async function benchDecode(threads: number): Promise<void> {
       const [{ profile: p }] = readProfiles(profileDir);
       printBreakdown(p, {
         suite: SUITE,
-        label: `svd-xt VideoDecoder ${size}×${size}, T = ${frames}`,
+        label: `${name} VideoDecoder ${size}×${size}, T = ${frames}`,
         levelOf: decoderLevelOf(cfg.chMult.length, lat, lat),
         rates,
       });

@@ -8,13 +8,17 @@
  *   std e^−4 ≈ 0.02, so the new channels are not drowned in sampling noise);
  * - `decoder.conv_in` [C, 4, 3, 3] → [C, 16, 3, 3]: the new input channels' weights start at 0, so the decoder ignores
  *   them until training gives them weight.
+ * - a temporal conv whose trained kernel is 3×3×3 where svd-mini's is [3, 1, 1] (the video decoder's `time_stack`
+ *   convs and `conv_out.time_mix_conv`; the shipped model's first phase was trained with sgm's default kernel before
+ *   the preset took svd.yaml's [3, 1, 1]): each temporal tap becomes the sum of its spatial taps, exact on spatially
+ *   constant inputs;
  * Every other first-stage tensor is copied; the rest of the model (UNet, conditioning encoder, CLIP) is fresh, as the
  * autoencoder stage leaves it. Usage:
  *   node --import tsx scripts/svd-mini/widen-latent.ts IN.safetensors OUT.safetensors [SEED]
  */
 import { freshWeights } from '../../src/models/fresh-weights.ts';
 import { MINI_LATENT_CHANNELS, SVD_MINI } from '../../src/models/presets.ts';
-import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
 
 const LOGVAR_BIAS = -8;
@@ -36,13 +40,42 @@ const get = (k: string) => {
 };
 
 let copied = 0;
+let summed = 0;
 for (const [k, t] of trained) {
   if (!k.startsWith('first_stage_model.')) continue;
   const fresh = out.get(k);
   if (fresh && fresh.shape.join() === t.shape.join()) {
     out.set(k, t as HostTensor<'float32'>);
     copied++;
+  } else if (fresh && isSpatialTapsOf(t.shape, fresh.shape)) {
+    out.set(k, sumSpatialTaps(t as HostTensor<'float32'>, fresh.shape));
+    summed++;
   }
+}
+
+/** [O, I, kt, kh, kw] trained against [O, I, kt, 1, 1] wanted. */
+function isSpatialTapsOf(have: readonly number[], want: readonly number[]): boolean {
+  return (
+    have.length === 5 &&
+    want.length === 5 &&
+    have.slice(0, 3).join() === want.slice(0, 3).join() &&
+    want[3] === 1 &&
+    want[4] === 1
+  );
+}
+
+/** [O, I, kt, kh, kw] → [O, I, kt, 1, 1]: each temporal tap's spatial taps summed. */
+function sumSpatialTaps(t: HostTensor<'float32'>, shape: readonly number[]): HostTensor<'float32'> {
+  const [o, i, kt, kh, kw] = t.shape;
+  const src = f32(t);
+  const dst = new Float32Array(o * i * kt);
+  const taps = kh * kw;
+  for (let n = 0; n < o * i * kt; n++) {
+    let acc = 0;
+    for (let j = 0; j < taps; j++) acc += src[n * taps + j];
+    dst[n] = acc;
+  }
+  return new HostTensor('float32', [...shape], dst);
 }
 
 // encoder.conv_out: rows [mean 0..z) [logvar z..2z) → [mean 0..n) [logvar n..2n)
@@ -80,4 +113,8 @@ out.set(
 );
 
 await writeSafetensors(output, out, { format: 'pt' });
-console.error(`widen-latent: ${z} → ${n} latent channels, ${copied + 3} first-stage tensors from ${input} → ${output}`);
+console.error(
+  `widen-latent: ${z} → ${n} latent channels, ${copied + 3} first-stage tensors from ${input}` +
+    (summed > 0 ? `, ${summed} temporal kernels reduced to [3, 1, 1]` : '') +
+    ` → ${output}`,
+);

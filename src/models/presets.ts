@@ -189,6 +189,10 @@ const MINI_DECODER_CONFIG: AutoencoderConfig = Object.freeze({
   ...MINI_DDCONFIG,
   ch: 64,
   chMult: Object.freeze([1, 1, 1, 1]),
+  // svd.yaml's VideoDecoder: temporal convs of kernel [3, 1, 1] (sgm's default 3 would be 3×3×3: an earlier svd-mini
+  // had that by omission, and its 27-tap time-stack convs took 37 % of a 14-frame decode)
+  videoKernelSize: SVD_VIDEO_DECODER_CONFIG.videoKernelSize,
+  mergeStrategy: SVD_VIDEO_DECODER_CONFIG.mergeStrategy,
 });
 
 const MINI_EMBEDDERS: readonly EmbedderSpec[] = Object.freeze([
