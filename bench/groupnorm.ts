@@ -7,6 +7,7 @@
  * call). Also printed: the ORT kernels of our lowering (its profile) against the memory-bound floor (two reads and one
  * write of the tensor: 1.5 × the kernel time of an elementwise copy of the same tensor, timed in the same blocks) and
  * the error of one norm against float64 on the mean-300 input. `--spin`: ORT's threads spin (EngineOptions.spinning).
+ * `--shape N,C,H,W` and `--groups G` take another tensor (e.g. svd-mini's decoder at full size: 14,64,128,128 and 16).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,8 +25,10 @@ import { fmtMs, machineLine, QUICK } from './stats.ts';
 import { TorchProcess, torchEnv, torchUnavailable } from './torch-process.ts';
 
 const SUITE = 'groupnorm';
-const SHAPE = [2, 320, 64, 64];
-const GROUPS = 32;
+const shapeAt = process.argv.indexOf('--shape');
+const SHAPE = shapeAt >= 0 ? process.argv[shapeAt + 1].split(',').map(Number) : [2, 320, 64, 64];
+const groupsAt = process.argv.indexOf('--groups');
+const GROUPS = groupsAt >= 0 ? Number(process.argv[groupsAt + 1]) : 32;
 const MEAN = 300;
 
 function arg(name: string, dflt: number): number {
