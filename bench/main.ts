@@ -2,7 +2,7 @@
  * Benchmarks (not tests). `npm run bench` runs every suite, each in its own process (so that one suite's memory or
  * failure does not touch the next), and writes bench/RESULTS.md and bench/unet-scaling.png from the figures they
  * record (bench/report.ts, bench/results.ts). `npm run bench -- <suite>` runs one suite and prints its figures, each
- * with its baseline measured in the same run. Suites: ops, groupnorm, temporal-attention, unet, decode, train, train-unet, generate, sampler-steps, curate.
+ * with its baseline measured in the same run. Suites: ops, groupnorm, temporal-attention, unet, decode, train, train-unet, generate, sampler-steps, curate, int8.
  * Options: --threads N (default: all cores); BENCH_FILTER=substring limits a suite's cases; BENCH_QUICK=1 runs fewer
  * repetitions and the smallest cases (for trying a suite out). All suites: `--full` adds the full-size svd-xt
  * generation (576×1024, ~20 GiB, tens of minutes on 2 cores) that the report's run leaves out by default;
@@ -17,6 +17,7 @@ import { benchCurate } from './curate.ts';
 import { benchDecode } from './decode.ts';
 import { benchGenerate } from './generate.ts';
 import { benchGroupNorm } from './groupnorm.ts';
+import { benchInt8 } from './int8.ts';
 import { benchOps } from './ops.ts';
 import { readRecords } from './report.ts';
 import { appendRunRecord, type RunInfo, runRecord, type SuiteRun, writeResults } from './results.ts';
@@ -41,6 +42,7 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
   generate: benchGenerate,
   curate: benchCurate,
   'sampler-steps': benchSamplerSteps,
+  int8: benchInt8,
 };
 
 /** The all-suites run: each suite's arguments there (moderate case sets, so that the run stays under ~40 min). */
@@ -56,6 +58,7 @@ function plan(full: boolean): { suite: string; args: string[] }[] {
     { suite: 'generate', args: full ? [] : ['--skip-full'] },
     { suite: 'sampler-steps', args: [] },
     { suite: 'curate', args: [] },
+    { suite: 'int8', args: [] },
   ];
 }
 
