@@ -203,12 +203,11 @@ async function train(
   if (config.stage === 'lora' && !lora) throw new Error('the lora stage needs LoRA support (options.lora)');
   const loss =
     config.stage === 'autoencoder'
-      ? autoencoderLossGraph(model, {
-          videos: config.batch,
-          frames: data.frames,
-          height: data.height,
-          width: data.width,
-        })
+      ? autoencoderLossGraph(
+          model,
+          { videos: config.batch, frames: data.frames, height: data.height, width: data.width },
+          config.klWeight,
+        )
       : stageLossGraph(model, shape, { recompute: config.recompute, wrap: lora?.wrap });
   const graphWeights = loss.graph.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);
   let trainable: string[];

@@ -91,6 +91,12 @@ export interface TrainConfig {
   clipGradNorm: number;
   /** EMA decay of the trained parameters (0: no EMA). */
   ema: number;
+  /**
+   * Autoencoder stage: the weight of KL(q(z|x) ‖ N(0, I)) beside the L1 loss (LDM's `kl_weight`, default 1e-6). With
+   * Adam a KL term of any weight moves the parameters the reconstruction does not use yet at a full step per step: 0
+   * keeps latent channels that the decoder has not learnt to read from turning into noise (svd-mini's second phase).
+   */
+  klWeight?: number;
   /** Recompute every UNet block's activations in the backward pass (less memory, ~1.3× the compute). */
   recompute: boolean;
   /** Trainable parameters: globs over sgm keys (include), minus `frozen`. */
@@ -238,6 +244,7 @@ const OPTIONAL_KEYS = new Set([
   'model.init',
   'model.logvarInit',
   'model.latentChannels',
+  'klWeight',
   'model.preset',
   'data.videos',
   'data.manifest',
@@ -280,6 +287,10 @@ export function resolveTrainConfig(json: unknown, stage?: StageKind): TrainConfi
     check(c.stage === 'autoencoder', 'model.logvarInit', 'only for the autoencoder stage', c.stage);
     check(c.model.init === undefined, 'model.logvarInit', 'only from fresh weights (no model.init)', c.model.init);
     check(finite(v) && v >= -30 && v <= 20, 'model.logvarInit', 'a number in [−30, 20]', v);
+  }
+  if (c.klWeight !== undefined) {
+    check(c.stage === 'autoencoder', 'klWeight', 'only for the autoencoder stage', c.stage);
+    check(finite(c.klWeight) && c.klWeight >= 0 && c.klWeight <= 1, 'klWeight', 'a number in [0, 1]', c.klWeight);
   }
   if (c.model.latentChannels !== undefined) {
     const n = c.model.latentChannels;

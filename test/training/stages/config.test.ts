@@ -76,3 +76,13 @@ test("svd-mini's recipe: every stage config in models/svd-mini/train resolves", 
     assert.ok(c.steps > 0, f);
   }
 });
+
+test('klWeight: the autoencoder stage only, a number in [0, 1]; unset leaves the LDM default to the loss graph', () => {
+  assert.equal(resolveTrainConfig(base).klWeight, undefined);
+  assert.equal(resolveTrainConfig({ ...base, klWeight: 0 }).klWeight, 0);
+  assert.throws(() => resolveTrainConfig({ ...base, klWeight: -1 }), /klWeight.*\[0, 1\]/);
+  assert.throws(
+    () => resolveTrainConfig({ stage: 'image', data: { manifest: 'm.jsonl' }, klWeight: 0 }),
+    /klWeight.*only for the autoencoder stage/,
+  );
+});
