@@ -43,6 +43,7 @@ const engine = await Engine.create({ provider: 'cpu' });
 const weights = await openModelWeights(path, SVD_MINI);
 const [w, h] = SVD_MINI.sampling.size;
 const rows: number[] = [];
+const colourRows: number[] = [];
 /** Per channel: (input mean, output mean) pairs of the colour probe, values in [0, 1]. */
 const means: [number, number][][] = [[], [], []];
 try {
@@ -53,6 +54,17 @@ try {
     const ref = planesFromInterleaved(pre.image.data, w, h);
     const db = psnr(ref, { width: w, height: h, channels: 3, data: y.data as Float32Array });
     rows.push(db);
+    // the same with the output's per-channel means moved onto the input's: how much of the error is global colour
+    const shifted = new Float32Array(y.data as Float32Array);
+    for (let c = 0; c < 3; c++) {
+      const plane = shifted.subarray(c * w * h, (c + 1) * w * h);
+      const refPlane = (ref.data as Float32Array).subarray(c * w * h, (c + 1) * w * h);
+      const want = refPlane.reduce((a, v) => a + v, 0) / (w * h);
+      const have = plane.reduce((a, v) => a + v, 0) / (w * h);
+      for (let i = 0; i < plane.length; i++) plane[i] += want - have;
+    }
+    const dbColour = psnr(ref, { width: w, height: h, channels: 3, data: shifted });
+    colourRows.push(dbColour);
     if (pngDir) {
       // input | reconstruction, side by side
       const both = Buffer.alloc(2 * w * h * 3);
@@ -71,7 +83,7 @@ try {
         .png()
         .toFile(join(pngDir, `${name}.png`));
     }
-    console.log(`${photo.split('/').pop()}\t${db.toFixed(2)} dB`);
+    console.log(`${photo.split('/').pop()}\t${db.toFixed(2)} dB\t(channel means matched: ${dbColour.toFixed(2)} dB)`);
     if (colour) {
       for (const gain of COLOUR_GAINS) {
         const tinted = new Uint8Array(pre.image.data.length);
@@ -106,7 +118,8 @@ try {
     const [r, g, b] = slopes.map((v) => v.toFixed(2));
     console.log(`colour\tslope of output mean on input mean (1 = follows): R ${r}, G ${g}, B ${b}`);
   }
-  console.log(`mean\t${(rows.reduce((a, b) => a + b, 0) / rows.length).toFixed(2)} dB`);
+  const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
+  console.log(`mean\t${avg(rows)} dB\t(channel means matched: ${avg(colourRows)} dB)`);
 } finally {
   await weights.source.close();
   await engine.dispose();
