@@ -37,7 +37,8 @@ function svd(args: string[], onStderr?: (text: string, child: ReturnType<typeof 
       onStderr?.(stderr, child);
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+    // Ended by its own SIGINT (a second Ctrl-C: src/cli/interrupt.ts endInterrupted) is status 130 to a shell.
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGINT' ? 130 : null), stderr }));
   });
 }
 
