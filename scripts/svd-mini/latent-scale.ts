@@ -17,6 +17,7 @@ import { planMemory } from '../../src/pipeline/memory-estimate.ts';
 import { encodeFrames } from '../../src/pipeline/reconstruct.ts';
 import { StageRunner } from '../../src/pipeline/stage-runner.ts';
 import { Engine } from '../../src/runtime/engine.ts';
+import { invertSmall } from '../../src/tensor/small-matrix.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
 import { OPENCV_DATA, TRAIN_PHOTOS } from './build-footage.ts';
@@ -78,25 +79,14 @@ function accumulateColourFit(lat: Float32Array, img: Float32Array, H: number, W:
   }
 }
 
-/** Solves (AᵀA + εI) F = AᵀY by Gauss–Jordan elimination; F [z, 3]. */
+/** F [z, 3] = (AᵀA + εI)⁻¹ AᵀY, the least-squares colour map (ε: a relative ridge for unused channels). */
 function solveColourFit(): number[][] {
-  const m = Array.from({ length: z }, (_, r) => [
-    ...Array.from({ length: z }, (_, c) => ata[r * z + c] + (r === c ? 1e-6 * ata[r * z + r] + 1e-9 : 0)),
-    aty[r * 3],
-    aty[r * 3 + 1],
-    aty[r * 3 + 2],
-  ]);
-  for (let col = 0; col < z; col++) {
-    let p = col;
-    for (let r = col + 1; r < z; r++) if (Math.abs(m[r][col]) > Math.abs(m[p][col])) p = r;
-    [m[col], m[p]] = [m[p], m[col]];
-    for (let r = 0; r < z; r++) {
-      if (r === col) continue;
-      const f = m[r][col] / m[col][col];
-      for (let c = col; c < z + 3; c++) m[r][c] -= f * m[col][c];
-    }
-  }
-  return m.map((row, r) => row.slice(z).map((v) => v / m[r][r]));
+  const inv = invertSmall(
+    Array.from({ length: z }, (_, r) =>
+      Array.from({ length: z }, (_, c) => ata[r * z + c] + (r === c ? 1e-6 * ata[r * z + r] + 1e-9 : 0)),
+    ),
+  );
+  return inv.map((row) => [0, 1, 2].map((k) => row.reduce((acc, v, c) => acc + v * aty[c * 3 + k], 0)));
 }
 
 const fit = solveColourFit();

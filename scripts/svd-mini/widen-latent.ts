@@ -113,14 +113,10 @@ const [dwd, iwd] = [f32(dw), f32(iw)];
 dwd.fill(0);
 for (let o = 0; o < co; o++)
   for (let c = 0; c < z; c++) dwd.set(iwd.subarray((o * z + c) * k2, (o * z + c + 1) * k2), (o * n + c) * k2);
-out.set(
-  'first_stage_model.decoder.conv_in.bias',
-  get('first_stage_model.decoder.conv_in.bias') as HostTensor<'float32'>,
-);
 
 await writeSafetensors(output, out, { format: 'pt' });
 console.error(
-  `widen-latent: ${z} → ${n} latent channels, ${copied + 3} first-stage tensors from ${input}` +
+  `widen-latent: ${z} → ${n} latent channels, ${copied} first-stage tensors copied and 3 widened from ${input}` +
     (summed > 0 ? `, ${summed} temporal kernels reduced to [3, 1, 1]` : '') +
     ` → ${output}`,
 );

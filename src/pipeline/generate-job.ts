@@ -36,7 +36,7 @@ import { planOutputs, removeMadeFolders, type VideoOutputs } from './output-plan
 import type { GenerateParams } from './params.ts';
 import { type GenerateRequest, GenerateRequestError, type ImageSource, resolveParams } from './request.ts';
 import { modelOrigin, resolveModel } from './resolve-model.ts';
-import { latentPreview, SD_LATENT_RGB } from './stages/preview.ts';
+import { latentPreview, latentRgbOf } from './stages/preview.ts';
 
 export interface GenerateJobOptions {
   onEvent?: (event: GenerateEvent) => void;
@@ -289,7 +289,7 @@ async function runPlanned(
       inputs: { image: tensors[v.image], ...(noise ?? {}), ...(v.orbit ? { orbit: v.orbit } : {}) },
       params: v.params,
     }));
-    const rgb = model.latentRgb ?? (model.unet.outChannels === 4 ? SD_LATENT_RGB : undefined);
+    const rgb = latentRgbOf(model);
     const batch = await imageToVideoBatch(engine, model, source, videos, {
       signal,
       intermediates,

@@ -10,6 +10,8 @@
  * pixels on each side** (poly_n = 5 is an 11×11 window); borders replicate the edge pixel in both directions.
  */
 
+import { invertSmall } from '../../tensor/small-matrix.ts';
+
 /** The correlation filters and the needed entries of G⁻¹ for applicability half-width n and σ. */
 export interface PolyFilters {
   n: number;
@@ -66,27 +68,8 @@ export function polyFilters(n: number, sigma: number): PolyFilters {
     [m11, 0, 0, m55, m33, 0],
     [0, 0, 0, 0, 0, m55],
   ];
-  const gi = invert(G);
+  const gi = invertSmall(G);
   return { n, g, xg, xxg, ig11: gi[1][1], ig03: gi[0][3], ig33: gi[3][3], ig55: gi[5][5] };
-}
-
-/** Inverse of a small symmetric positive-definite matrix (Gauss–Jordan with partial pivoting, double precision). */
-function invert(m: number[][]): number[][] {
-  const n = m.length;
-  const a = m.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
-    [a[c], a[p]] = [a[p], a[c]];
-    const d = a[c][c];
-    for (let j = 0; j < 2 * n; j++) a[c][j] /= d;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r][c];
-      if (f !== 0) for (let j = 0; j < 2 * n; j++) a[r][j] -= f * a[c][j];
-    }
-  }
-  return a.map((row) => row.slice(n));
 }
 
 /** Scratch rows for {@link polyExpand}: three padded rows of the vertical pass. */

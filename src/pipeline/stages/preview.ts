@@ -4,6 +4,8 @@
  * SD 1.x/2.x VAE (the latent space SVD shares), e.g. ComfyUI's `latent_rgb_factors` for SD1.5; a model with its own
  * latent space carries its own fit (`SvdModel.latentRgb`). The preview is h×w = the latent size (1/8 of the video).
  */
+import type { SvdModel } from '../../models/description.ts';
+
 export interface PreviewImage {
   readonly width: number;
   readonly height: number;
@@ -18,6 +20,11 @@ export const SD_LATENT_RGB: readonly (readonly number[])[] = [
   [-0.2829, 0.1762, 0.2721],
   [-0.212, -0.2616, -0.7177],
 ];
+
+/** The preview map of `model`'s latent: its own fit, else the SD fit for a 4-channel latent, else none. */
+export function latentRgbOf(model: Pick<SvdModel, 'latentRgb' | 'unet'>): readonly (readonly number[])[] | undefined {
+  return model.latentRgb ?? (model.unet.outChannels === SD_LATENT_RGB.length ? SD_LATENT_RGB : undefined);
+}
 
 /**
  * Frame `frame` of a latent batch [T, C, h, w] (the sampler's denoised estimate, unscaled) as an RGB preview;
