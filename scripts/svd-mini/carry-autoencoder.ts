@@ -1,0 +1,59 @@
+/**
+ * The trained autoencoder between sessions of the svd-mini recipe: its stage takes about 1.5 h of the 2-core
+ * machine, the later stages longer, and a fresh checkout has no `runs/`. `save` keeps the first stage's tensors (sgm
+ * `first_stage_model.*`, the only ones the autoencoder stage trains) as float16 in a small committed file; `restore`
+ * lays them over the fresh weights the stage started from (svd-mini, the stage's seed and log-variance bias: the rest of
+ * the model is still untrained there) and writes the stage's `model.safetensors`, so the recipe goes on from it.
+ * Usage:
+ *   node --import tsx scripts/svd-mini/carry-autoencoder.ts save RUN_DIR FILE      (runs/svd-mini/autoencoder → FILE)
+ *   node --import tsx scripts/svd-mini/carry-autoencoder.ts restore FILE RUN_DIR
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIRST_STAGE_PREFIX } from '../../src/models/declare-params.ts';
+import { freshWeights } from '../../src/models/fresh-weights.ts';
+import { SVD_MINI } from '../../src/models/presets.ts';
+import { fromFloat32, toFloat32 } from '../../src/tensor/half.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { setLogvarBias } from '../../src/training/stages/init.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
+
+const [mode, from, to] = process.argv.slice(2);
+if ((mode !== 'save' && mode !== 'restore') || !from || !to)
+  throw new Error('usage: carry-autoencoder.ts save RUN_DIR FILE | restore FILE RUN_DIR');
+
+const prefix = `${FIRST_STAGE_PREFIX}.`;
+if (mode === 'save') {
+  const config = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8')) as {
+    seed: number;
+    model: { logvarInit?: number };
+  };
+  const file = await SafetensorsFile.open(join(from, 'model.safetensors'));
+  const all = await file.readAll();
+  await file.close();
+  const half = new Map<string, HostTensor>();
+  for (const [k, t] of all) if (k.startsWith(prefix)) half.set(k, fromFloat32(t as HostTensor<'float32'>, 'float16'));
+  await writeSafetensors(to, half, {
+    format: 'pt',
+    preset: 'svd-mini',
+    stage: 'autoencoder',
+    seed: String(config.seed),
+    logvar_init: String(config.model.logvarInit ?? ''),
+  });
+  console.error(`carry-autoencoder: ${half.size} tensors → ${to}`);
+} else {
+  const file = await SafetensorsFile.open(from);
+  const carried = await file.readAll();
+  const { seed, logvar_init: logvar } = file.metadata;
+  await file.close();
+  const all = freshWeights(SVD_MINI, Number(seed));
+  if (logvar) setLogvarBias(all, SVD_MINI, Number(logvar));
+  for (const [k, t] of carried) {
+    const fresh = all.get(k);
+    if (!fresh || fresh.shape.join() !== t.shape.join()) throw new Error(`${from}: ${k} is not svd-mini's`);
+    all.set(k, toFloat32(t as HostTensor<'float16'>));
+  }
+  mkdirSync(to, { recursive: true });
+  await writeSafetensors(join(to, 'model.safetensors'), all, { format: 'pt' });
+  console.error(`carry-autoencoder: ${carried.size} tensors from ${from} over fresh weights → ${to}/model.safetensors`);
+}
