@@ -2,7 +2,8 @@
  * Benchmarks (not tests). `npm run bench` runs every suite, each in its own process (so that one suite's memory or
  * failure does not touch the next), and writes bench/RESULTS.md and bench/unet-scaling.png from the figures they
  * record (bench/report.ts, bench/results.ts). `npm run bench -- <suite>` runs one suite and prints its figures, each
- * with its baseline measured in the same run. Suites: ops, groupnorm, temporal-attention, unet, decode, train, train-unet, generate, sampler-steps, curate, int8.
+ * with its baseline measured in the same run. Suites: ops, groupnorm, temporal-attention, unet, decode, train, train-unet, generate, sampler-steps, curate, int8, and
+ * few-steps (not in the all-suites run: svd-xt at 320×512, 14 frames, some 20 min on 2 cores).
  * Options: --threads N (default: all cores); BENCH_FILTER=substring limits a suite's cases; BENCH_QUICK=1 runs fewer
  * repetitions and the smallest cases (for trying a suite out). All suites: `--full` adds the full-size svd-xt
  * generation (576×1024, ~20 GiB, tens of minutes on 2 cores) that the report's run leaves out by default;
@@ -15,6 +16,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCurate } from './curate.ts';
 import { benchDecode } from './decode.ts';
+import { benchFewSteps } from './few-steps.ts';
 import { benchGenerate } from './generate.ts';
 import { benchGroupNorm } from './groupnorm.ts';
 import { benchInt8 } from './int8.ts';
@@ -43,6 +45,7 @@ const SUITES: Record<string, (threads: number) => Promise<void>> = {
   curate: benchCurate,
   'sampler-steps': benchSamplerSteps,
   int8: benchInt8,
+  'few-steps': benchFewSteps,
 };
 
 /** The all-suites run: each suite's arguments there (moderate case sets, so that the run stays under ~40 min). */
