@@ -26,7 +26,7 @@ import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts
 import { isImageToVideo, type TrainConfig } from '../stages/config.ts';
 import { encoderDigest } from '../stages/encoder-digest.ts';
 import { autoencoderLossGraph, stageLossGraph } from '../stages/graphs.ts';
-import { initTemporalLayers, setLogvarBias } from '../stages/init.ts';
+import { initDecoderTimeMixAsIdentity, initTemporalLayers, setLogvarBias } from '../stages/init.ts';
 import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
 import { buildTrainStep } from '../train-step.ts';
 import { Trainer } from '../trainer.ts';
@@ -173,6 +173,8 @@ export async function runTraining(
     });
     source = freshCheckpoint(model, config.seed, (w) => {
       if (logvar !== undefined) setLogvarBias(w, model, logvar);
+      if (initDecoderTimeMixAsIdentity(w))
+        emit({ type: 'notice', message: "the video decoder's output time_mix_conv starts as the identity" });
     });
   }
   const engine = await Engine.create({ threads: config.threads });

@@ -1,16 +1,26 @@
 /**
  * Train config fields of the autoencoder stage: the colour jitter, the encoder's initial log-variance and the latent's
- * width.
+ * width; the fresh video decoder's identity output mix.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freshWeights } from '../../../src/models/fresh-weights.ts';
+import { freshCheckpoint, freshWeights } from '../../../src/models/fresh-weights.ts';
 import { MINI_LATENT_CHANNELS, SVD_MINI } from '../../../src/models/presets.ts';
+import { planMemory } from '../../../src/pipeline/memory-estimate.ts';
+import { StageRunner } from '../../../src/pipeline/stage-runner.ts';
+import { decodeVideos } from '../../../src/pipeline/stages/decoding.ts';
+import { Engine } from '../../../src/runtime/engine.ts';
+import { HostTensor } from '../../../src/tensor/host-tensor.ts';
+import { Rng } from '../../../src/tensor/rng.ts';
 import { trainModel } from '../../../src/training/run/train-run.ts';
 import { resolveTrainConfig } from '../../../src/training/stages/config.ts';
-import { setLogvarBias } from '../../../src/training/stages/init.ts';
+import {
+  DECODER_TIME_MIX_CONV,
+  initDecoderTimeMixAsIdentity,
+  setLogvarBias,
+} from '../../../src/training/stages/init.ts';
 
 const base = { stage: 'autoencoder', data: { manifest: 'm.jsonl' } };
 
@@ -85,4 +95,39 @@ test('klWeight: the autoencoder stage only, a number in [0, 1]; unset leaves the
     () => resolveTrainConfig({ stage: 'image', data: { manifest: 'm.jsonl' }, klWeight: 0 }),
     /klWeight.*only for the autoencoder stage/,
   );
+});
+
+test('initDecoderTimeMixAsIdentity: a fresh video decoder decodes each frame as if alone (svd-mini, 3 frames)', async () => {
+  const model = SVD_MINI;
+  let found = false;
+  const source = freshCheckpoint(model, 0, (w) => {
+    found = initDecoderTimeMixAsIdentity(w);
+  });
+  assert.ok(found);
+  const w = await source.read(`${DECODER_TIME_MIX_CONV}.weight`);
+  assert.deepEqual(w.shape, [3, 3, 3, 1, 1]);
+  assert.deepEqual([...w.data].slice(0, 9), [0, 1, 0, 0, 0, 0, 0, 0, 0]); // output 0: input 0's centre tap
+  const engine = await Engine.create({ provider: 'cpu', threads: 1 });
+  try {
+    const [t, z, h] = [3, MINI_LATENT_CHANNELS, 4]; // latents [3, 16, 4, 4] → frames [3, 3, 32, 32]
+    const latents = new Rng(5).randn('z', [t, z, h, h]);
+    const runner = new StageRunner(engine, source, planMemory(model, t, 8 * h, 8 * h, t, false));
+    const [together] = await decodeVideos(runner, model, [latents], [t]);
+    const plane = z * h * h;
+    const frame = 3 * 64 * h * h;
+    for (let i = 0; i < t; i++) {
+      const one = new HostTensor(
+        'float32',
+        [1, z, h, h],
+        (latents.data as Float32Array).slice(i * plane, (i + 1) * plane),
+      );
+      const [alone] = await decodeVideos(runner, model, [one], [1]);
+      const a = alone.data as Float32Array;
+      const b = (together.data as Float32Array).subarray(i * frame, (i + 1) * frame);
+      const diff = a.reduce((m, v, j) => Math.max(m, Math.abs(v - b[j])), 0);
+      assert.ok(diff < 1e-5, `frame ${i}: decoded with its neighbours differs by ${diff}`);
+    }
+  } finally {
+    await engine.dispose();
+  }
 });
