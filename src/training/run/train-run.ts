@@ -26,7 +26,12 @@ import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts
 import { isImageToVideo, type TrainConfig } from '../stages/config.ts';
 import { encoderDigest } from '../stages/encoder-digest.ts';
 import { autoencoderLossGraph, stageLossGraph } from '../stages/graphs.ts';
-import { initDecoderTimeMixAsIdentity, initTemporalLayers, setLogvarBias } from '../stages/init.ts';
+import {
+  initDecoderTimeMixAsIdentity,
+  initTemporalLayers,
+  scaleEncoderColourInit,
+  setLogvarBias,
+} from '../stages/init.ts';
 import { StepBatcher, type TrainSample } from '../stages/step-batch.ts';
 import { buildTrainStep } from '../train-step.ts';
 import { Trainer } from '../trainer.ts';
@@ -169,10 +174,14 @@ export async function runTraining(
       type: 'notice',
       message:
         `no model.init: fresh weights (PyTorch's default initialisers, seed ${config.seed})` +
-        (logvar === undefined ? '' : `; the encoder's log-variance bias starts at ${logvar}`),
+        (logvar === undefined ? '' : `; the encoder's log-variance bias starts at ${logvar}`) +
+        (config.model.colourInitGain === undefined
+          ? ''
+          : `; the encoder's colour response starts ×${config.model.colourInitGain}`),
     });
     source = freshCheckpoint(model, config.seed, (w) => {
       if (logvar !== undefined) setLogvarBias(w, model, logvar);
+      if (config.model.colourInitGain !== undefined) scaleEncoderColourInit(w, config.model.colourInitGain);
       if (initDecoderTimeMixAsIdentity(w))
         emit({ type: 'notice', message: "the video decoder's output time_mix_conv starts as the identity" });
     });
@@ -209,6 +218,7 @@ async function train(
           model,
           { videos: config.batch, frames: data.frames, height: data.height, width: data.width },
           config.klWeight,
+          config.reconstructionLoss,
         )
       : stageLossGraph(model, shape, { recompute: config.recompute, wrap: lora?.wrap });
   const graphWeights = loss.graph.inputs.filter((i) => i.kind === 'weight').map((i) => i.name);

@@ -100,14 +100,15 @@ export const AUTOENCODER_KL_WEIGHT = 1e-6;
  * The autoencoder stage's loss graph (the first stage trained from scratch, LDM §3 / sgm `AutoencodingEngine` with a
  * `DiagonalGaussianRegularizer`): inputs `pixels` [B·T, 3, H, W] in [−1, 1] (frame-major videos of T frames) and `eps`
  * [B·T, z, H/8, W/8] ~ N(0, I); the encoder's posterior sampled as z = mean + std·eps, decoded by the (video) decoder
- * over each video's T frames; loss = mean |x − x̂| + kl_weight · KL(q(z|x) ‖ N(0, I)) summed over a frame's latent and
- * averaged over frames. No perceptual or adversarial term: their networks' weights are not available offline.
- * Outputs `loss`, `loss_per_sample` [B·T] (the L1 part per frame) and `reconstruction`.
+ * over each video's T frames; loss = mean |x − x̂| (or mean (x − x̂)² with `reconstruction` `mse`) + kl_weight ·
+ * KL(q(z|x) ‖ N(0, I)) summed over a frame's latent and averaged over frames. No perceptual or adversarial term: their networks' weights are not available offline.
+ * Outputs `loss`, `loss_per_sample` [B·T] (the reconstruction part per frame) and `reconstruction`.
  */
 export function autoencoderLossGraph(
   model: SvdModel,
   shape: { videos: number; frames: number; height: number; width: number },
   klWeight = AUTOENCODER_KL_WEIGHT,
+  reconstruction: 'l1' | 'mse' = 'l1',
 ): StageLossGraph {
   const fs = model.firstStage;
   if (fs.kind !== 'autoencoding-engine' || !fs.encoder)
@@ -123,7 +124,8 @@ export function autoencoderLossGraph(
   const xr = fs.videoDecoder
     ? buildVideoDecoder(p.pp('decoder'), z, fs.decoder, shape.frames)
     : buildDecoder(p.pp('decoder'), z, fs.decoder);
-  const l1 = op.mean(op.abs(op.sub(x, xr)), [1, 2, 3]); // [N]
+  const err = op.sub(x, xr);
+  const rec = op.mean(reconstruction === 'mse' ? op.mul(err, err) : op.abs(err), [1, 2, 3]); // [N]
   // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − log σ²)
   const kl = op.mul(
     op.sum(
@@ -132,8 +134,8 @@ export function autoencoderLossGraph(
     ),
     0.5,
   );
-  b.output('loss', op.add(op.mean(l1), op.mul(op.mean(kl), klWeight)));
-  b.output('loss_per_sample', l1);
+  b.output('loss', op.add(op.mean(rec), op.mul(op.mean(kl), klWeight)));
+  b.output('loss_per_sample', rec);
   b.output('reconstruction', xr);
   return { graph: b.build(), params: root, recompute: [] };
 }

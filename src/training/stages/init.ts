@@ -108,3 +108,24 @@ export function initDecoderTimeMixAsIdentity(weights: Map<string, HostTensor<'fl
   (b.data as Float32Array).fill(0);
   return true;
 }
+
+/**
+ * The first-stage encoder's `conv_in` with its response to colour differences scaled by `gain` (config
+ * `model.colourInitGain`): each output channel's and tap's weights over (R, G, B) keep their mean and have their
+ * deviation from it multiplied by `gain`.
+ */
+export function scaleEncoderColourInit(weights: Map<string, HostTensor<'float32'>>, gain: number): void {
+  const key = 'first_stage_model.encoder.conv_in.weight';
+  const w = weights.get(key);
+  if (w?.shape[1] !== 3) throw new Error(`model.colourInitGain: no RGB ${key}`);
+  const [out, , kh, kw] = w.shape; // [C, 3, kh, kw]
+  const taps = kh * kw;
+  const d = w.data as Float32Array;
+  for (let o = 0; o < out; o++) {
+    for (let t = 0; t < taps; t++) {
+      const at = [0, 1, 2].map((c) => (o * 3 + c) * taps + t);
+      const mean = (d[at[0]] + d[at[1]] + d[at[2]]) / 3;
+      for (const i of at) d[i] = mean + gain * (d[i] - mean);
+    }
+  }
+}

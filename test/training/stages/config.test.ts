@@ -19,6 +19,7 @@ import { resolveTrainConfig } from '../../../src/training/stages/config.ts';
 import {
   DECODER_TIME_MIX_CONV,
   initDecoderTimeMixAsIdentity,
+  scaleEncoderColourInit,
   setLogvarBias,
 } from '../../../src/training/stages/init.ts';
 
@@ -129,5 +130,41 @@ test('initDecoderTimeMixAsIdentity: a fresh video decoder decodes each frame as 
     }
   } finally {
     await engine.dispose();
+  }
+});
+
+test('reconstructionLoss: the autoencoder stage only, "l1" (default, unset) or "mse"', () => {
+  assert.equal(resolveTrainConfig(base).reconstructionLoss, undefined);
+  assert.equal(resolveTrainConfig({ ...base, reconstructionLoss: 'mse' }).reconstructionLoss, 'mse');
+  assert.throws(() => resolveTrainConfig({ ...base, reconstructionLoss: 'l2' }), /reconstructionLoss.*"l1" or "mse"/);
+  assert.throws(
+    () => resolveTrainConfig({ stage: 'image', data: { manifest: 'm.jsonl' }, reconstructionLoss: 'mse' }),
+    /reconstructionLoss.*only for the autoencoder stage/,
+  );
+});
+
+test('model.colourInitGain: the autoencoder stage from fresh weights only; scales conv_in across colours about its mean', () => {
+  assert.equal(resolveTrainConfig({ ...base, model: { colourInitGain: 3 } }).model.colourInitGain, 3);
+  assert.throws(() => resolveTrainConfig({ ...base, model: { colourInitGain: 0 } }), /colourInitGain.*\(0, 100\]/);
+  assert.throws(
+    () => resolveTrainConfig({ ...base, model: { colourInitGain: 3, init: 'w.safetensors' } }),
+    /colourInitGain.*only from fresh weights/,
+  );
+  const weights = freshWeights(SVD_MINI, 0);
+  const key = 'first_stage_model.encoder.conv_in.weight';
+  const before = Float32Array.from(weights.get(key)!.data as Float32Array);
+  scaleEncoderColourInit(weights, 3);
+  const after = weights.get(key)!.data as Float32Array;
+  const [, , kh, kw] = weights.get(key)!.shape;
+  const taps = kh * kw;
+  for (const [o, t] of [
+    [0, 0],
+    [5, 4],
+    [31, 8],
+  ]) {
+    const at = [0, 1, 2].map((c) => (o * 3 + c) * taps + t);
+    const mean = (a: Float32Array) => (a[at[0]] + a[at[1]] + a[at[2]]) / 3;
+    assert.ok(Math.abs(mean(after) - mean(before)) < 1e-6);
+    for (const i of at) assert.ok(Math.abs(after[i] - mean(before) - 3 * (before[i] - mean(before))) < 1e-6);
   }
 });

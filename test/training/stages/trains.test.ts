@@ -28,11 +28,16 @@ const FACTOR: Record<StageKind, number> = {
   lora: 0.9,
 };
 
-for (const stage of ['autoencoder', 'image', 'video', 'finetune', 'i2v', 'lora'] as const) {
-  test(`${stage}: the held-out loss falls to ≤ ${FACTOR[stage]}× within 30 steps`, async (t) => {
+const CASES: { stage: StageKind; label: string; extra?: Record<string, unknown> }[] = [
+  ...(['autoencoder', 'image', 'video', 'finetune', 'i2v', 'lora'] as const).map((stage) => ({ stage, label: stage })),
+  { stage: 'autoencoder', label: 'autoencoder with reconstructionLoss mse', extra: { reconstructionLoss: 'mse' } },
+];
+
+for (const { stage, label, extra } of CASES) {
+  test(`${label}: the held-out loss falls to ≤ ${FACTOR[stage]}× within 30 steps`, async (t) => {
     const losses: number[] = [];
-    const run = join(dir, stage);
-    const result = await runTraining(tinyConfig(stage), {
+    const run = join(dir, label.replaceAll(' ', '-'));
+    const result = await runTraining(tinyConfig(stage, extra), {
       run,
       samples: panningClips,
       lora: loraHooks,
