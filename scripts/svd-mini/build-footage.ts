@@ -109,11 +109,16 @@ function ffmpeg(args: string[]): Promise<void> {
 
 const ENCODE = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', '-pix_fmt', 'yuv420p', '-r', String(FPS)];
 
+/** ffmpeg's filter that scales a frame to cover size² (Lanczos) and centre-crops it. */
+function coverFilter(size: number): string {
+  return `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
+}
+
 /** A camera move over a photo: the photo covers a (size + travel)² canvas; a size² window moves over it. */
 async function cameraClip(photo: string, out: string, camera: CameraClass, speed: number, size: number) {
   const travel = 3 * (FRAMES - 1) + 2; // the fastest pan's travel, so every pan has room
   const c = size + travel;
-  const cover = `scale=${c}:${c}:force_original_aspect_ratio=increase:flags=lanczos,crop=${c}:${c}`;
+  const cover = coverFilter(c);
   const mid = Math.floor(travel / 2);
   let move: string;
   switch (camera) {
@@ -138,39 +143,18 @@ async function cameraClip(photo: string, out: string, camera: CameraClass, speed
       move = `scale=${4 * c}:${4 * c}:flags=lanczos,zoompan=z='${z}':d=1:x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':s=${size}x${size}:fps=${FPS}`;
     }
   }
-  await ffmpeg([
-    '-loop',
-    '1',
-    '-framerate',
-    String(FPS),
-    '-i',
-    photo,
-    '-vf',
-    `${cover},${move},setsar=1`,
-    '-frames:v',
-    String(FRAMES),
-    ...ENCODE,
-    out,
-  ]);
+  await photoClip(photo, `${cover},${move}`, out);
+}
+
+/** A clip of FRAMES frames made from a still photo through the filter chain `filter`. */
+function photoClip(photo: string, filter: string, out: string): Promise<void> {
+  const input = ['-loop', '1', '-framerate', String(FPS), '-i', photo];
+  return ffmpeg([...input, '-vf', `${filter},setsar=1`, '-frames:v', String(FRAMES), ...ENCODE, out]);
 }
 
 /** The whole photo cover-resized to size² (as `svd generate` preprocesses it), held still. */
-async function wholeClip(photo: string, out: string, size: number) {
-  const cover = `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
-  await ffmpeg([
-    '-loop',
-    '1',
-    '-framerate',
-    String(FPS),
-    '-i',
-    photo,
-    '-vf',
-    `${cover},setsar=1`,
-    '-frames:v',
-    String(FRAMES),
-    ...ENCODE,
-    out,
-  ]);
+function wholeClip(photo: string, out: string, size: number): Promise<void> {
+  return photoClip(photo, coverFilter(size), out);
 }
 
 /** A seeded generator (mulberry32). */
@@ -203,7 +187,7 @@ async function digitPng(sample: number[], out: string): Promise<void> {
 
 /** Two digits moving with constant velocity, bouncing off the edges, over the photo (static camera). */
 async function digitsClip(photo: string, digits: [string, string], out: string, v: [number, number][], size: number) {
-  const cover = `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
+  const cover = coverFilter(size);
   const span = size - 56;
   // position p(n) = span − |span − (p0 + v·n) mod 2·span|: a triangle wave, i.e. bouncing
   const tri = (p0: number, vel: number) => `${span}-abs(${span}-mod(${p0}+${vel}*n+${4 * span}\\,${2 * span}))`;
@@ -267,7 +251,7 @@ async function main(): Promise<void> {
     for (const photo of photos) {
       const name = basename(photo);
       const base = name.replace(/\.\w+$/, '');
-      const cover = `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
+      const cover = coverFilter(size);
       await ffmpeg(['-i', photo, '-vf', cover, '-frames:v', '1', join(stills, `${base}.png`)]);
       if (split === 'train')
         await ffmpeg(['-i', photo, '-vf', `${cover},hflip`, '-frames:v', '1', join(stills, `${base}-mirrored.png`)]);
