@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { type CurateDistributedEvent, curateDistributed } from '../../../src/curation/queue/coordinator.ts';
 import { cutJobId, scoreJobId, workQueueName } from '../../../src/curation/queue/jobs.ts';
@@ -162,6 +163,14 @@ describe('curate over Redis (BullMQ)', { skip: redisServerMissing() }, () => {
     assert.equal((await a.exited).signal, 'SIGKILL');
     assert.ok(killed, 'worker A started a score job');
 
+    // The coordinator can see the last completion in Redis before B's log line about it has come through the pipe, so
+    // wait (bounded) for B's log to name every job first.
+    const clips = store.clips();
+    const sources = store.sources();
+    const expected = [...sources.map((s) => cutJobId(s.id)), ...clips.map((c) => scoreJobId(c.id))];
+    const logged = () => new Set([...jobLines(a.log, 'done'), ...jobLines(b.log, 'done')]);
+    for (let waited = 0; waited < 30_000 && !expected.every((id) => logged().has(id)); waited += 100) await sleep(100);
+
     // The killed job: started by A, never completed by A, completed once by B.
     assert.ok(!jobLines(a.log, 'done').includes(killed), `A completed ${killed} before it was killed:\n${a.log}`);
     assert.equal(jobLines(b.log, 'done').filter((id) => id === killed).length, 1, b.log);
@@ -170,12 +179,7 @@ describe('curate over Redis (BullMQ)', { skip: redisServerMissing() }, () => {
     // job to completed under its lock), and the jobs are exactly the sources' cuts and the clips' scores.
     const done = count([...jobLines(a.log, 'done'), ...jobLines(b.log, 'done')]);
     for (const [id, n] of done) assert.equal(n, 1, `${id} completed ${n} times`);
-    const clips = store.clips();
-    const sources = store.sources();
-    assert.deepEqual(
-      [...done.keys()].sort(),
-      [...sources.map((s) => cutJobId(s.id)), ...clips.map((c) => scoreJobId(c.id))].sort(),
-    );
+    assert.deepEqual([...done.keys()].sort(), [...expected].sort());
 
     // Every clip's result applied exactly once; nothing failed, pending or left in the queues.
     const applied = count(events.flatMap((e) => (e.type === 'clip' ? [e.id] : [])));
