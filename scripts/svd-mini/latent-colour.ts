@@ -12,9 +12,10 @@ import { planMemory } from '../../src/pipeline/memory-estimate.ts';
 import { encodeFrames, reconstructFrames } from '../../src/pipeline/reconstruct.ts';
 import { StageRunner } from '../../src/pipeline/stage-runner.ts';
 import { Engine } from '../../src/runtime/engine.ts';
-import { invertSmall } from '../../src/tensor/small-matrix.ts';
+import { LeastSquares } from '../../src/tensor/small-matrix.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
+import { blockMeanColour, latentPixel } from './block-colour.ts';
 import { TRAIN_PHOTOS } from './build-footage.ts';
 import { svdMiniWeightsPath } from './stage-weights.ts';
 
@@ -23,17 +24,11 @@ if (!checkpoint) throw new Error('usage: latent-colour.ts CHECKPOINT [PHOTO …]
 const photos = given.length > 0 ? given : TRAIN_PHOTOS.slice(0, 20);
 const [W, H] = SVD_MINI.sampling.size;
 const z = SVD_MINI.unet.outChannels;
-const blocks = (H / 8) * (W / 8);
 
 /** (R − G, B − G, brightness) of the 8×8 block (i, j) of planes [3, H, W] (values in [−1, 1]). */
-function blockTraits(planes: Float32Array, i: number, j: number): number[] {
-  const mean = [0, 1, 2].map((c) => {
-    let s = 0;
-    for (let dy = 0; dy < 8; dy++)
-      for (let dx = 0; dx < 8; dx++) s += planes[c * H * W + (8 * i + dy) * W + 8 * j + dx];
-    return s / 64;
-  });
-  return [mean[0] - mean[1], mean[2] - mean[1], (mean[0] + mean[1] + mean[2]) / 3];
+function blockTraits(planes: ArrayLike<number>, i: number, j: number): number[] {
+  const [r, g, b] = blockMeanColour(planes, H, W, i, j);
+  return [r - g, b - g, (r + g + b) / 3];
 }
 
 const { path, cleanup } = await svdMiniWeightsPath(checkpoint);
@@ -53,7 +48,7 @@ try {
     const recPm = rec.map((v) => 2 * v - 1);
     for (let i = 0; i < H / 8; i++) {
       for (let j = 0; j < W / 8; j++) {
-        latents.push([...Array.from({ length: z }, (_, c) => lat[c * blocks + i * (W / 8) + j]), 1]);
+        latents.push([...latentPixel(lat, z, H, W, i, j), 1]);
         inputs.push(blockTraits(x.data as Float32Array, i, j));
         outputs.push(blockTraits(recPm, i, j));
       }
@@ -65,20 +60,13 @@ try {
   cleanup();
 }
 
-// least squares: (AᵀA + εI)⁻¹ AᵀY per trait
-const d = z + 1;
-const ata = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-for (const a of latents) for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) ata[r][c] += a[r] * a[c];
-for (let r = 0; r < d; r++) ata[r][r] += 1e-6 * (ata[r][r] + 1);
-const inv = invertSmall(ata);
+// least squares: the latent pixel (with a constant 1) → the input block's three traits
+const fit = new LeastSquares(z + 1, 3);
+for (const [n, a] of latents.entries()) fit.add(a, inputs[n]);
+const coef = fit.solve();
 console.log(`${photos.length} photos, ${latents.length} blocks of 8×8`);
 console.log('trait\tvariance\tR² linear read of the latent\tR² reconstruction');
 ['R − G', 'B − G', 'brightness'].forEach((name, k) => {
-  const aty = new Array<number>(d).fill(0);
-  latents.forEach((a, n) => {
-    for (let r = 0; r < d; r++) aty[r] += a[r] * inputs[n][k];
-  });
-  const coef = inv.map((row) => row.reduce((s, v, c) => s + v * aty[c], 0));
   const mean = inputs.reduce((s, y) => s + y[k], 0) / inputs.length;
   let total = 0;
   let linear = 0;
@@ -86,7 +74,7 @@ console.log('trait\tvariance\tR² linear read of the latent\tR² reconstruction'
   latents.forEach((a, n) => {
     const y = inputs[n][k];
     total += (y - mean) ** 2;
-    linear += (y - a.reduce((s, v, c) => s + v * coef[c], 0)) ** 2;
+    linear += (y - a.reduce((s, v, c) => s + v * coef[c][k], 0)) ** 2;
     decoded += (y - outputs[n][k]) ** 2;
   });
   console.log(

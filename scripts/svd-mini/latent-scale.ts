@@ -16,9 +16,10 @@ import { planMemory } from '../../src/pipeline/memory-estimate.ts';
 import { encodeFrames } from '../../src/pipeline/reconstruct.ts';
 import { StageRunner } from '../../src/pipeline/stage-runner.ts';
 import { Engine } from '../../src/runtime/engine.ts';
-import { invertSmall } from '../../src/tensor/small-matrix.ts';
+import { LeastSquares } from '../../src/tensor/small-matrix.ts';
 import { rgbToTensor } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
+import { blockMeanColour, latentPixel } from './block-colour.ts';
 import { TRAIN_PHOTOS } from './build-footage.ts';
 import { svdMiniWeightsPath } from './stage-weights.ts';
 
@@ -34,9 +35,8 @@ let n = 0;
 let sum = 0;
 let sumSq = 0;
 const z = SVD_MINI.unet.outChannels;
-/** Normal equations of the colour fit: AᵀA [z, z] and AᵀY [z, 3], A = scaled latent pixels, Y = block colours. */
-const ata = new Float64Array(z * z);
-const aty = new Float64Array(z * 3);
+/** The colour fit: scaled latent pixel [z] → its 8×8 block's mean colour [3]. */
+const colourFit = new LeastSquares(z, 3);
 try {
   const runner = new StageRunner(engine, weights.source, planMemory(SVD_MINI, 1, h, w, 1, false));
   for (const photo of TRAIN_PHOTOS) {
@@ -58,37 +58,14 @@ try {
   await engine.dispose();
   cleanup();
 }
-/** Adds one photo's latent pixels and their 8×8 blocks' mean colours to the normal equations. */
+/** Adds one photo's latent pixels and their 8×8 blocks' mean colours to the colour fit. */
 function accumulateColourFit(lat: Float32Array, img: Float32Array, H: number, W: number): void {
-  const [lh, lw] = [H / 8, W / 8];
-  const plane = lh * lw;
-  const a = new Float64Array(z);
-  for (let i = 0; i < lh; i++) {
-    for (let j = 0; j < lw; j++) {
-      for (let c = 0; c < z; c++) a[c] = SVD_MINI.scaleFactor * lat[c * plane + i * lw + j];
-      for (let k = 0; k < 3; k++) {
-        let y = 0;
-        for (let dy = 0; dy < 8; dy++)
-          for (let dx = 0; dx < 8; dx++) y += img[k * H * W + (8 * i + dy) * W + 8 * j + dx];
-        y /= 64;
-        for (let c = 0; c < z; c++) aty[c * 3 + k] += a[c] * y;
-      }
-      for (let c = 0; c < z; c++) for (let d = 0; d < z; d++) ata[c * z + d] += a[c] * a[d];
-    }
-  }
+  for (let i = 0; i < H / 8; i++)
+    for (let j = 0; j < W / 8; j++)
+      colourFit.add(latentPixel(lat, z, H, W, i, j, SVD_MINI.scaleFactor), blockMeanColour(img, H, W, i, j));
 }
 
-/** F [z, 3] = (AᵀA + εI)⁻¹ AᵀY, the least-squares colour map (ε: a relative ridge for unused channels). */
-function solveColourFit(): number[][] {
-  const inv = invertSmall(
-    Array.from({ length: z }, (_, r) =>
-      Array.from({ length: z }, (_, c) => ata[r * z + c] + (r === c ? 1e-6 * ata[r * z + r] + 1e-9 : 0)),
-    ),
-  );
-  return inv.map((row) => [0, 1, 2].map((k) => row.reduce((acc, v, c) => acc + v * aty[c * 3 + k], 0)));
-}
-
-const fit = solveColourFit();
+const fit = colourFit.solve();
 console.log(
   `latentRgb (scaled latent → block colour, least squares, scale factor ${SVD_MINI.scaleFactor}):\n[\n` +
     fit.map((r) => `  [${r.map((v) => v.toFixed(4)).join(', ')}],`).join('\n') +
