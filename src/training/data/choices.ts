@@ -3,7 +3,7 @@
  * stream keyed by the sample's position — `sample.<epoch>.<index>` of the run's Philox RNG — so they depend only on
  * (seed, epoch, index), not on the order in which samples are loaded (prefetching, retries, resuming).
  *
- * The draw is five uniforms in (0, 1); they become a concrete {@link ClipWindow} only once the clip's duration and
+ * The draw is nine uniforms in (0, 1) (the last four only for colour augmentation); they become a concrete {@link ClipWindow} only once the clip's duration and
  * native frame rate are known (`resolveWindow`), which for a folder of videos is after probing.
  */
 import type { Rng } from '../../tensor/rng.ts';
@@ -11,7 +11,7 @@ import { VideoInputError } from '../../video/errors.ts';
 import type { ResolvedRecord } from './record.ts';
 import type { SamplePosition } from './sample-order.ts';
 
-/** Uniforms in (0, 1): frame-rate pick, start offset, crop x, crop y, flip, and the R, G, B colour gains. */
+/** Uniforms in (0, 1): frame-rate pick, start offset, crop x, crop y, flip, the R, G, B colour gains, channel order. */
 export interface SampleChoices {
   fps: number;
   start: number;
@@ -20,17 +20,29 @@ export interface SampleChoices {
   flip: number;
   /** Uniforms 5–7 (used only with a colour jitter; drawing them leaves uniforms 0–4 as they were). */
   colour: readonly [number, number, number];
+  /** Uniform 8 (used only with a channel shuffle; drawing it leaves uniforms 0–7 as they were). */
+  order: number;
 }
+
+/** The six orders of R, G, B; a shuffled window's output channel c is the decoded channel `order[c]`. */
+export const CHANNEL_ORDERS: readonly (readonly [number, number, number])[] = Object.freeze([
+  [0, 1, 2],
+  [0, 2, 1],
+  [1, 0, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+]);
 
 /** The RNG stream of the sample at `position`. */
 export function choiceStream(position: SamplePosition): string {
   return `sample.${position.epoch}.${position.index}`;
 }
 
-/** The choices of the sample at `position`: uniforms 0–7 of its stream. */
+/** The choices of the sample at `position`: uniforms 0–8 of its stream. */
 export function drawChoices(rng: Rng, position: SamplePosition): SampleChoices {
-  const u = rng.uniform(choiceStream(position), 8);
-  return { fps: u[0], start: u[1], cropX: u[2], cropY: u[3], flip: u[4], colour: [u[5], u[6], u[7]] };
+  const u = rng.uniform(choiceStream(position), 9);
+  return { fps: u[0], start: u[1], cropX: u[2], cropY: u[3], flip: u[4], colour: [u[5], u[6], u[7]], order: u[8] };
 }
 
 /**
@@ -54,6 +66,8 @@ export interface ClipWindow {
   flip: boolean;
   /** R, G, B gains on pixel values in [0, 1] (a colour jitter); absent: none. */
   gains?: readonly [number, number, number];
+  /** Channel order after the gains (output channel c = channel `channels[c]`, one of CHANNEL_ORDERS); absent: RGB. */
+  channels?: readonly [number, number, number];
 }
 
 export interface WindowSpec {
@@ -66,6 +80,8 @@ export interface WindowSpec {
   randomCrop?: boolean;
   /** Colour jitter a in [0, 1): gains uniform in [1 − a, 1 + a] per channel (default 0: none). */
   colourJitter?: number;
+  /** Put R, G, B in one of their six orders, uniformly (default false: as decoded). */
+  channelShuffle?: boolean;
 }
 
 /**
@@ -77,7 +93,14 @@ export function resolveWindow(record: ResolvedRecord, choices: SampleChoices, sp
   const crop = spec.randomCrop === false ? { x: 0.5, y: 0.5 } : { x: choices.cropX, y: choices.cropY };
   const flip = choices.flip < (spec.flipProbability ?? 0);
   const a = spec.colourJitter ?? 0;
-  const jitter = a > 0 ? { gains: choices.colour.map((u) => 1 + a * (2 * u - 1)) as [number, number, number] } : {};
+  const gains = a > 0 ? { gains: choices.colour.map((u) => 1 + a * (2 * u - 1)) as [number, number, number] } : {};
+  const shuffle = spec.channelShuffle
+    ? {
+        channels:
+          CHANNEL_ORDERS[Math.min(CHANNEL_ORDERS.length - 1, Math.floor(choices.order * CHANNEL_ORDERS.length))],
+      }
+    : {};
+  const jitter = { ...gains, ...shuffle };
   const count = record.image ? 1 : spec.frames;
   if (record.image) return { start: 0, fps: record.fps, count, crop, flip, ...jitter };
 
@@ -131,11 +154,13 @@ function describeRate(rate: NonNullable<FrameRate>): string {
 }
 
 /**
- * A short stable key of a window, for the latent cache: rate, frames, start (µs), crop (1e-4), flip and any colour
- * gains (1e-4), e.g. `f7_t14_s1.234567_c0.5123x0.2000_n` or `…_n_g1.1000x0.9500x1.0200`.
+ * A short stable key of a window, for the latent cache: rate, frames, start (µs), crop (1e-4), flip, any colour
+ * gains (1e-4) and any channel order, e.g. `f7_t14_s1.234567_c0.5123x0.2000_n`, `…_n_g1.1000x0.9500x1.0200` or
+ * `…_n_p201`.
  */
 export function windowKey(w: ClipWindow): string {
   const fps = Number(w.fps.toPrecision(6));
   const gains = w.gains ? `_g${w.gains.map((g) => g.toFixed(4)).join('x')}` : '';
-  return `f${fps}_t${w.count}_s${w.start.toFixed(6)}_c${w.crop.x.toFixed(4)}x${w.crop.y.toFixed(4)}_${w.flip ? 'h' : 'n'}${gains}`;
+  const order = w.channels ? `_p${w.channels.join('')}` : '';
+  return `f${fps}_t${w.count}_s${w.start.toFixed(6)}_c${w.crop.x.toFixed(4)}x${w.crop.y.toFixed(4)}_${w.flip ? 'h' : 'n'}${gains}${order}`;
 }

@@ -56,3 +56,16 @@ export function applyColourGains(frames: HostTensor<'float32'>, gains: readonly 
     }
   }
 }
+
+/** Reorders the channels of frames [T, 3, H, W] in place: output channel c = input channel `order[c]`. */
+export function permuteChannels(frames: HostTensor<'float32'>, order: readonly [number, number, number]): void {
+  const [t, c, h, w] = frames.shape;
+  if (c !== 3) throw new RangeError(`permuteChannels: expected [T, 3, H, W], got [${frames.shape.join(', ')}]`);
+  const plane = h * w;
+  const x = frames.data as Float32Array;
+  for (let f = 0; f < t; f++) {
+    const base = f * 3 * plane;
+    const copy = x.slice(base, base + 3 * plane);
+    for (let ch = 0; ch < 3; ch++) x.set(copy.subarray(order[ch] * plane, (order[ch] + 1) * plane), base + ch * plane);
+  }
+}

@@ -6,7 +6,7 @@
  *
  * Spatial augmentation is a random crop: the frame is scaled to cover width×height (the inference preprocessing's
  * geometry) and the window is taken at the choices' offsets instead of the centre. With `colourJitter`, the sample's
- * channels are scaled by the window's gains.
+ * channels are scaled by the window's gains; with `channelShuffle`, they are then put in the window's order.
  */
 import { readFile } from 'node:fs/promises';
 import type { HostTensor } from '../../tensor/host-tensor.ts';
@@ -18,7 +18,7 @@ import { decodeImageRgb, type RgbImage } from '../../video/image-io.ts';
 import { coverGeometry, cropRgb, resizeRgb } from '../../video/preprocess.ts';
 import { type ProbeOptions, probeVideo, type VideoProbe } from '../../video/probe.ts';
 import { type ClipWindow, resolveWindow, type SampleChoices, type WindowSpec, windowKey } from './choices.ts';
-import { applyColourGains, framesToTensor } from './frames-tensor.ts';
+import { applyColourGains, framesToTensor, permuteChannels } from './frames-tensor.ts';
 import { DEFAULT_FPS_ID, fpsIdFromFps, motionBucketOf } from './labels.ts';
 import type { ClipRecord, ResolvedRecord } from './record.ts';
 
@@ -102,6 +102,7 @@ export async function loadSample(record: ClipRecord, choices: SampleChoices, opt
     frames = framesToTensor(decoded, { flip: window.flip });
   }
   if (window.gains) applyColourGains(frames, window.gains);
+  if (window.channels) permuteChannels(frames, window.channels);
   const sample: ClipSample = {
     id: record.id,
     frames,

@@ -62,6 +62,7 @@ export function createTrainDataProvider(opts: TrainDataProviderOptions = {}): Sa
       rate: { fps: d.fps },
       imageFrames: d.frames > 1 ? 'repeat' : 'single',
       colourJitter: d.colourJitter,
+      channelShuffle: d.channelShuffle,
       prefetch: opts.prefetch,
       signal: opts.signal,
     };

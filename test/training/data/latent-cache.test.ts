@@ -299,7 +299,15 @@ test('reading cached moments is faster than decoding and resizing the clip again
   const dir = freshDir();
   const cache = await LatentCache.open(dir);
   const record: ClipRecord = { id: 'bars', path: v.bars, start: 0, end: 3, fps: 10 };
-  const choices: SampleChoices = { fps: 0.5, start: 0.3, cropX: 0.5, cropY: 0.5, flip: 0.9, colour: [0.5, 0.5, 0.5] };
+  const choices: SampleChoices = {
+    fps: 0.5,
+    start: 0.3,
+    cropX: 0.5,
+    cropY: 0.5,
+    flip: 0.9,
+    colour: [0.5, 0.5, 0.5],
+    order: 0.5,
+  };
   const options = { frames: 14, width: 384, height: 256, rate: { fps: [5] } };
   const encode = poolEncoder([]);
   const first = await loadSample(record, choices, options);

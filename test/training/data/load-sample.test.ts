@@ -19,7 +19,15 @@ before(async () => {
 });
 after(() => v.remove());
 
-const centre: SampleChoices = { fps: 0.5, start: 0, cropX: 0.5, cropY: 0.5, flip: 0.9, colour: [0.5, 0.5, 0.5] };
+const centre: SampleChoices = {
+  fps: 0.5,
+  start: 0,
+  cropX: 0.5,
+  cropY: 0.5,
+  flip: 0.9,
+  colour: [0.5, 0.5, 0.5],
+  order: 0.5,
+};
 const unit = (byte: number) => Math.fround(byte / 127.5 - 1);
 
 test('a video clip: [T, 3, H, W] float32, exact levels, the chosen rate and start, labels', async () => {
@@ -149,4 +157,19 @@ test('colour jitter: each channel scaled by the window gains, clipped; the key n
   const plain = await loadSample(record, { ...centre, colour: [0.1, 0.5, 0.99] }, { ...opts, colourJitter: 0 });
   assert.equal(plain.window.gains, undefined);
   assert.equal(plain.frames.data[0], unit(80));
+});
+
+test('channel shuffle: the decoded channels in the window order, after the gains; the key names the order', async () => {
+  // gray.mkv frame 10 is level 80 in every channel: gains 0.28, 1, 1.882 make the three channels tell apart
+  const record: ClipRecord = { id: 'g', path: v.gray, start: 1, end: 3, fps: 10 };
+  const opts = { frames: 1, width: 8, height: 8, rate: { fps: [5] }, colourJitter: 0.9 };
+  const choices = { ...centre, colour: [0.1, 0.5, 0.99] as [number, number, number], order: 0.7 };
+  const plain = await loadSample(record, choices, opts);
+  const shuffled = await loadSample(record, choices, { ...opts, channelShuffle: true });
+  assert.deepEqual(shuffled.window.channels, [2, 0, 1]);
+  const plane = 64;
+  const channel = (s: typeof plain, c: number) => [...s.frames.data.subarray(c * plane, (c + 1) * plane)];
+  for (const [c, from] of [2, 0, 1].entries()) assert.deepEqual(channel(shuffled, c), channel(plain, from));
+  assert.match(shuffled.key, /_g0\.2800x1\.0000x1\.8820_p201$/);
+  assert.equal(plain.window.channels, undefined);
 });

@@ -78,7 +78,15 @@ test('choices depend on (seed, epoch, index) only, not on the order of the draws
 });
 
 const clip: ResolvedRecord = { id: 'c', path: '/c.mp4', start: 2, end: 6, fps: 30 };
-const mid: SampleChoices = { fps: 0.5, start: 0.5, cropX: 0.25, cropY: 0.75, flip: 0.3, colour: [0.1, 0.5, 0.9] };
+const mid: SampleChoices = {
+  fps: 0.5,
+  start: 0.5,
+  cropX: 0.25,
+  cropY: 0.75,
+  flip: 0.3,
+  colour: [0.1, 0.5, 0.9],
+  order: 0.7,
+};
 
 test('resolveWindow: rates up to the native one that fit, start inside the clip', () => {
   const spec = { frames: 14, rate: { fps: [4, 8, 12, 60] } };
@@ -107,12 +115,28 @@ test('resolveWindow: rates up to the native one that fit, start inside the clip'
   assert.equal(windowKey(w), `f4_t14_s${w.start.toFixed(6)}_c0.2500x0.7500_n`);
 });
 
-test('drawChoices: the colour uniforms come after the first five, which stay as they were', () => {
+test('drawChoices: the colour uniforms and then the channel order come after the first five, which stay as they were', () => {
   const rng = new Rng(5);
   const c = drawChoices(rng, { epoch: 0, index: 3 });
-  const u = new Rng(5).uniform('sample.0.3', 8);
+  const u = new Rng(5).uniform('sample.0.3', 9);
+  assert.deepEqual([...new Rng(5).uniform('sample.0.3', 8)], [...u.subarray(0, 8)]);
   assert.deepEqual([c.fps, c.start, c.cropX, c.cropY, c.flip], [...u.subarray(0, 5)]);
   assert.deepEqual(c.colour, [...u.subarray(5, 8)]);
+  assert.equal(c.order, u[8]);
+});
+
+test('resolveWindow: a channel order from the order uniform only with channelShuffle, all six orders reached', () => {
+  const spec = { frames: 14, rate: { fps: [8] } };
+  assert.equal(resolveWindow(clip, mid, spec).channels, undefined);
+  const orders = [0, 0.17, 0.34, 0.5, 0.67, 0.84, 0.999999].map(
+    (order) => resolveWindow(clip, { ...mid, order }, { ...spec, channelShuffle: true }).channels!,
+  );
+  assert.deepEqual(orders[0], [0, 1, 2]);
+  assert.deepEqual(orders[4], [2, 0, 1]);
+  assert.equal(new Set(orders.map((o) => o.join(''))).size, 6);
+  for (const o of orders) assert.deepEqual([...o].sort(), [0, 1, 2]);
+  const w = resolveWindow(clip, { ...mid, order: 0.7 }, { ...spec, channelShuffle: true });
+  assert.match(windowKey(w), /_n_p201$/);
 });
 
 test('resolveWindow: gains 1 ± a from the colour uniforms only with a colour jitter; refused outside [0, 1)', () => {

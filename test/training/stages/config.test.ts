@@ -36,6 +36,15 @@ test('data.colourJitter: 0 unless set; a value in [0, 1) is kept; others are ref
   }
 });
 
+test('data.channelShuffle: false unless set; true is kept; anything but a boolean is refused naming the field', () => {
+  assert.equal(resolveTrainConfig(base).data.channelShuffle, false);
+  assert.equal(resolveTrainConfig({ ...base, data: { ...base.data, channelShuffle: true } }).data.channelShuffle, true);
+  assert.throws(
+    () => resolveTrainConfig({ ...base, data: { ...base.data, channelShuffle: 'yes' } }),
+    /data\.channelShuffle.*true or false/,
+  );
+});
+
 test('model.logvarInit: the autoencoder stage from fresh weights only, in [−30, 20]', () => {
   assert.equal(resolveTrainConfig({ ...base, model: { logvarInit: -8 } }).model.logvarInit, -8);
   assert.throws(() => resolveTrainConfig({ ...base, model: { logvarInit: -31 } }), /model\.logvarInit.*\[−30, 20\]/);
