@@ -4,8 +4,8 @@
 # trains each stage from the configs in models/svd-mini/train/. Every step is resumable: run it again after an
 # interruption and it continues where it stopped (finished steps are skipped, a stopped training run resumes from its
 # last checkpoint). Data goes to data/svd-mini/, runs to runs/svd-mini/ (neither is committed).
-# Usage: bash scripts/train-svd-mini.sh [STEP...]   (default: every step in order: autoencoder image video finetune
-# i2v loras export)
+# Usage: bash scripts/train-svd-mini.sh [STEP...]   (default: every step in order: autoencoder autoencoder-2 image
+# video finetune i2v loras export)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -54,31 +54,35 @@ loras() {
   done
 }
 
-# the trained autoencoder, committed between sessions (scripts/svd-mini/carry-autoencoder.ts): a fresh checkout goes on
-# from it instead of training the stage again (delete models/svd-mini/autoencoder.safetensors to retrain it)
+# the trained autoencoder (its second phase), committed between sessions (scripts/svd-mini/carry-autoencoder.ts): a
+# fresh checkout goes on from it instead of training both autoencoder phases again (delete
+# models/svd-mini/autoencoder.safetensors to retrain them)
 carried=models/svd-mini/autoencoder.safetensors
-if [[ -f "$carried" && ! -f "$runs/autoencoder/model.safetensors" && ! -f "$runs/autoencoder/config.json" ]]; then
-  log "autoencoder: restored from $carried"
-  node --import tsx scripts/svd-mini/carry-autoencoder.ts restore "$carried" "$runs/autoencoder"
+ae="$runs/autoencoder-2"
+if [[ -f "$carried" && ! -f "$ae/model.safetensors" && ! -f "$ae/config.json" ]]; then
+  log "autoencoder-2: restored from $carried"
+  node --import tsx scripts/svd-mini/carry-autoencoder.ts restore "$carried" "$ae"
 fi
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder image video finetune i2v loras export)
+[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder autoencoder-2 image video finetune i2v loras export)
 for s in "${stages[@]}"; do
   case "$s" in
     loras) loras ;;
     # 5. the files that ship: fp16 model and LoRAs in models/svd-mini/
     export) node --import tsx scripts/svd-mini/export.ts "$runs" models/svd-mini ;;
+    # the first phase is only the second's starting point: not needed once the second is done (or restored)
+    autoencoder) if [[ -f "$ae/model.safetensors" ]]; then log "autoencoder: done (autoencoder-2 is)"; else stage "$s"; fi ;;
     *) stage "$s" ;;
   esac
-  if [[ "$s" == autoencoder && ! -f "$runs/autoencoder/model-shared.safetensors" ]]; then
+  if [[ "$s" == autoencoder-2 && ! -f "$ae/model-shared.safetensors" ]]; then
     # the conditioning-frame encoder = the trained first-stage encoder (as in the released checkpoints)
-    node --import tsx scripts/svd-mini/share-encoder.ts "$runs/autoencoder/model.safetensors" "$runs/autoencoder/model-shared.safetensors"
+    node --import tsx scripts/svd-mini/share-encoder.ts "$ae/model.safetensors" "$ae/model-shared.safetensors"
   fi
-  if [[ "$s" == autoencoder ]]; then
+  if [[ "$s" == autoencoder-2 ]]; then
     # the latents' spread: svd-mini's scale_factor (src/models/presets.ts) is this measurement of the shipped
     # autoencoder; one that differs much stops the recipe here, before the diffusion stages
-    node --import tsx scripts/svd-mini/latent-scale.ts "$runs/autoencoder/model.safetensors" --check
+    node --import tsx scripts/svd-mini/latent-scale.ts "$ae/model.safetensors" --check
   fi
 done
 log "done: ${stages[*]}"

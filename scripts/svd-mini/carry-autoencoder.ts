@@ -5,11 +5,11 @@
  * lays them over the fresh weights the stage started from (svd-mini, the stage's seed and log-variance bias: the rest of
  * the model is still untrained there) and writes the stage's `model.safetensors`, so the recipe goes on from it.
  * Usage:
- *   node --import tsx scripts/svd-mini/carry-autoencoder.ts save RUN_DIR FILE      (runs/svd-mini/autoencoder → FILE)
+ *   node --import tsx scripts/svd-mini/carry-autoencoder.ts save RUN_DIR FILE      (runs/svd-mini/autoencoder-2 → FILE)
  *   node --import tsx scripts/svd-mini/carry-autoencoder.ts restore FILE RUN_DIR
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FIRST_STAGE_PREFIX } from '../../src/models/declare-params.ts';
 import { freshWeights } from '../../src/models/fresh-weights.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
@@ -23,11 +23,17 @@ if ((mode !== 'save' && mode !== 'restore') || !from || !to)
   throw new Error('usage: carry-autoencoder.ts save RUN_DIR FILE | restore FILE RUN_DIR');
 
 const prefix = `${FIRST_STAGE_PREFIX}.`;
+interface RunConfig {
+  seed: number;
+  model: { init?: string; logvarInit?: number };
+}
+const readConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfig;
+
 if (mode === 'save') {
-  const config = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8')) as {
-    seed: number;
-    model: { logvarInit?: number };
-  };
+  // The untrained rest of the model comes from the run that started from fresh weights: follow `model.init` back
+  // (the second autoencoder phase starts from the first's model.safetensors) to its seed and log-variance bias.
+  let config = readConfig(from);
+  while (config.model.init) config = readConfig(dirname(config.model.init));
   const file = await SafetensorsFile.open(join(from, 'model.safetensors'));
   const all = await file.readAll();
   await file.close();

@@ -205,11 +205,37 @@ const MINI_EMBEDDERS: readonly EmbedderSpec[] = Object.freeze([
   timestepEmbedder(4, 'cond_aug', 256),
 ]);
 
+/**
+ * svd-mini's progress previews: the least-squares map from its scaled latent pixel to the mean colour in [−1, 1] of
+ * the 8×8 block above it, fitted on the training photos (scripts/svd-mini/latent-scale.ts, 2026-12-04).
+ */
+const MINI_LATENT_RGB: readonly (readonly number[])[] = Object.freeze([
+  [-0.1016, 0.0308, 0.0459],
+  [0.078, 0.0076, 0.0172],
+  [-0.125, -0.0679, -0.0517],
+  [0.0515, 0.0333, 0.0306],
+  [-0.2231, -0.1097, 0.0015],
+  [-0.0238, 0.0298, -0.0181],
+  [0.0783, 0.0219, -0.0016],
+  [-0.0445, -0.025, -0.0158],
+  [-0.1461, -0.1225, -0.1331],
+  [0.0654, -0.0709, 0.0094],
+  [0.1217, -0.1353, -0.0666],
+  [-0.0479, 0.0532, 0.0346],
+  [0.0343, -0.0392, 0.0479],
+  [0.0645, 0.0164, 0.0106],
+  [0.0057, -0.0076, -0.0669],
+  [-0.0219, -0.0298, 0.1267],
+]);
+
 export const SVD_MINI: SvdModel = Object.freeze({
   name: 'svd-mini',
   description: "svd-ts's own small image-to-video model, 14 frames at 128×128 (models/svd-mini/)",
   clip: MINI_CLIP,
-  scaleFactor: SVD_SCALE_FACTOR,
+  // 1 / std of the trained autoencoder's latents over the 33 training photos (scripts/svd-mini/latent-scale.ts:
+  // std 1.3860, 2026-12-04), as LDM measured the SD VAE's 0.18215: the diffusion stages then see unit-variance latents
+  scaleFactor: 0.7215,
+  latentRgb: MINI_LATENT_RGB,
   unet: Object.freeze({
     ...SVD_UNET_CONFIG,
     inChannels: 2 * MINI_LATENT_CHANNELS, // noisy latent + concat conditioning latent
