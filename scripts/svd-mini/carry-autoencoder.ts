@@ -1,5 +1,5 @@
 /**
- * The trained autoencoder between sessions of the svd-mini recipe: its stage takes about 1.5 h of the 2-core
+ * The trained autoencoder between sessions of the svd-mini recipe: its two phases take about 2 h of the 2-core
  * machine, the later stages longer, and a fresh checkout has no `runs/`. `save` keeps the first stage's tensors (sgm
  * `first_stage_model.*`, the only ones the autoencoder stage trains) as float16 in a small committed file; `restore`
  * lays them over the fresh weights the stage started from (svd-mini, the stage's seed and log-variance bias: the rest of
