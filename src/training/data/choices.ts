@@ -100,9 +100,9 @@ export function resolveWindow(record: ResolvedRecord, choices: SampleChoices, sp
           CHANNEL_ORDERS[Math.min(CHANNEL_ORDERS.length - 1, Math.floor(choices.order * CHANNEL_ORDERS.length))],
       }
     : {};
-  const jitter = { ...gains, ...shuffle };
+  const colour = { ...gains, ...shuffle }; // the colour augmentations this window takes
   const count = record.image ? 1 : spec.frames;
-  if (record.image) return { start: 0, fps: record.fps, count, crop, flip, ...jitter };
+  if (record.image) return { start: 0, fps: record.fps, count, crop, flip, ...colour };
 
   const native = record.fps;
   const length = record.end - record.start;
@@ -119,7 +119,7 @@ export function resolveWindow(record: ResolvedRecord, choices: SampleChoices, sp
   }
   const fps = rates[Math.min(rates.length - 1, Math.floor(choices.fps * rates.length))];
   const room = Math.max(0, length - span(fps));
-  return { start: record.start + choices.start * room, fps, count, crop, flip, ...jitter };
+  return { start: record.start + choices.start * room, fps, count, crop, flip, ...colour };
 }
 
 /** Throws a RangeError naming the option unless `spec` is usable. */
