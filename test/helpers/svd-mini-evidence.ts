@@ -6,20 +6,15 @@
  */
 import { join } from 'node:path';
 import { OPENCV_DATA as HELDOUT_DIR } from '../../scripts/svd-mini/build-footage.ts';
+import { generateMiniVideos } from '../../scripts/svd-mini/mini-videos.ts';
 import { type ClipMotion, motionOfGrayFrames, rgbToGray } from '../../src/curation/motion/index.ts';
 import { type ImagePlanes, planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
-import { openModelWeights } from '../../src/models/load-weights.ts';
-import { openLoras } from '../../src/models/lora/apply.ts';
-import { loraMergedSource } from '../../src/models/lora/merged-source.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import type { ShippedModel } from '../../src/models/shipped.ts';
-import { imageToVideoBatch } from '../../src/pipeline/image-to-video.ts';
-import { defaultParams } from '../../src/pipeline/params.ts';
 import type { Engine } from '../../src/runtime/engine.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
-import { type RgbImage, rgbToTensor } from '../../src/video/image-io.ts';
+import type { RgbImage } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
-import { checkpointHash } from '../../src/weights/checkpoint-hash.ts';
 
 export { HELDOUT_PHOTOS, OPENCV_DATA } from '../../scripts/svd-mini/build-footage.ts';
 
@@ -53,44 +48,13 @@ export async function generateCases(
   cases: readonly EvidenceCase[],
   steps?: number,
 ): Promise<EvidenceVideo[]> {
-  const out: EvidenceVideo[] = [];
-  const groups = new Map<string, EvidenceCase[]>();
-  for (const c of cases) groups.set(c.lora ?? '', [...(groups.get(c.lora ?? '') ?? []), c]);
-  for (const [lora, group] of groups) {
-    const weights = await openModelWeights(shipped.checkpoint, SVD_MINI);
-    try {
-      let source = weights.source;
-      if (lora !== '') {
-        const path = shipped.loras.get(lora);
-        if (!path) throw new Error(`the shipped model has no LoRA "${lora}"`);
-        const { sha256 } = await checkpointHash(shipped.checkpoint);
-        source = loraMergedSource(
-          weights.source,
-          await openLoras([{ path, scale: 1 }], weights.tree.shapes, { baseHash: sha256 }),
-        );
-      }
-      const inputs = await Promise.all(group.map((c) => modelInput(c.photo)));
-      const base = defaultParams(SVD_MINI.sampling);
-      const batch = await imageToVideoBatch(
-        engine,
-        SVD_MINI,
-        source,
-        group.map((c, i) => ({
-          inputs: { image: rgbToTensor(inputs[i]) },
-          params: {
-            ...base,
-            seed: c.seed,
-            ...(steps !== undefined ? { steps } : {}),
-            ...(c.motionBucket !== undefined ? { motionBucketId: c.motionBucket } : {}),
-          },
-        })),
-      );
-      for (const [i, c] of group.entries()) out.push({ case: c, input: inputs[i], frames: batch.videos[i].frames });
-    } finally {
-      await weights.source.close();
-    }
-  }
-  return out;
+  const inputs = await Promise.all(cases.map((c) => modelInput(c.photo)));
+  const frames = await generateMiniVideos(
+    engine,
+    shipped,
+    cases.map((c, i) => ({ ...c, input: inputs[i], steps })),
+  );
+  return cases.map((c, i) => ({ case: c, input: inputs[i], frames: frames[i] }));
 }
 
 /** Frame t of [T, 3, H, W] in [0, 1] as planes. */

@@ -27,7 +27,7 @@ export async function lossCurveSvg(points: readonly LossPoint[], title: string):
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
       y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' } },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 400 } },
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

@@ -1,0 +1,75 @@
+/**
+ * Videos from the shipped svd-mini (src/models/shipped.ts) for the evidence tests, the README's samples and the
+ * held-out pan report: each case is an input image at the model's size, a seed, optionally a motion bucket and a
+ * shipped camera LoRA by name; the model's own sampling defaults otherwise. One batch per LoRA.
+ */
+import { openModelWeights } from '../../src/models/load-weights.ts';
+import { openLoras } from '../../src/models/lora/apply.ts';
+import { loraMergedSource } from '../../src/models/lora/merged-source.ts';
+import { SVD_MINI } from '../../src/models/presets.ts';
+import type { ShippedModel } from '../../src/models/shipped.ts';
+import { imageToVideoBatch } from '../../src/pipeline/image-to-video.ts';
+import { defaultParams } from '../../src/pipeline/params.ts';
+import type { Engine } from '../../src/runtime/engine.ts';
+import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { type RgbImage, rgbToTensor } from '../../src/video/image-io.ts';
+import { checkpointHash } from '../../src/weights/checkpoint-hash.ts';
+
+export interface MiniVideoCase {
+  /** The model input, already at the model's size (SVD_MINI.sampling.size). */
+  input: RgbImage;
+  seed: number;
+  motionBucket?: number;
+  /** A shipped camera LoRA by name (merged at scale 1). */
+  lora?: string;
+  /** Sampler steps (default: the model's). */
+  steps?: number;
+}
+
+/** Frames [T, 3, H, W] in [0, 1] for each case, in the order given. */
+export async function generateMiniVideos(
+  engine: Engine,
+  shipped: ShippedModel,
+  cases: readonly MiniVideoCase[],
+): Promise<HostTensor<'float32'>[]> {
+  const out = new Array<HostTensor<'float32'>>(cases.length);
+  const groups = new Map<string, number[]>();
+  for (const [i, c] of cases.entries()) groups.set(c.lora ?? '', [...(groups.get(c.lora ?? '') ?? []), i]);
+  for (const [lora, group] of groups) {
+    const weights = await openModelWeights(shipped.checkpoint, SVD_MINI);
+    try {
+      let source = weights.source;
+      if (lora !== '') {
+        const path = shipped.loras.get(lora);
+        if (!path) throw new Error(`the shipped model has no LoRA "${lora}"`);
+        const { sha256 } = await checkpointHash(shipped.checkpoint);
+        source = loraMergedSource(
+          weights.source,
+          await openLoras([{ path, scale: 1 }], weights.tree.shapes, { baseHash: sha256 }),
+        );
+      }
+      const base = defaultParams(SVD_MINI.sampling);
+      const batch = await imageToVideoBatch(
+        engine,
+        SVD_MINI,
+        source,
+        group.map((i) => {
+          const c = cases[i];
+          return {
+            inputs: { image: rgbToTensor(c.input) },
+            params: {
+              ...base,
+              seed: c.seed,
+              ...(c.steps !== undefined ? { steps: c.steps } : {}),
+              ...(c.motionBucket !== undefined ? { motionBucketId: c.motionBucket } : {}),
+            },
+          };
+        }),
+      );
+      for (const [k, i] of group.entries()) out[i] = batch.videos[k].frames;
+    } finally {
+      await weights.source.close();
+    }
+  }
+  return out;
+}
