@@ -1,14 +1,15 @@
 /**
  * The last step of the svd-mini recipe (issue 11): the trained weights become the files that ship in
- * models/svd-mini/ — the image-to-video model and each camera-motion LoRA, cast to float16 (round to nearest even;
+ * models/svd-mini/ — the image-to-video model (the last i2v phase, the one `train/lora.json` trains the LoRAs on) and
+ * each camera-motion LoRA, cast to float16 (round to nearest even;
  * the engine widens them to float32 as it loads), with the recipe in each file's metadata, without the tensors
  * generation never reads. Each file is written
  * through a temporary file and a rename, so an interrupted export leaves the previous files whole. Usage:
  *   node --import tsx scripts/svd-mini/export.ts RUNS_DIR OUT_DIR      (e.g. runs/svd-mini models/svd-mini)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { FIRST_STAGE_PREFIX, inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
@@ -46,8 +47,10 @@ async function exportHalf(input: string, output: string, extra: Record<string, s
 }
 
 await mkdir(join(out, 'loras'), { recursive: true });
-const model = join(runs, 'i2v', 'model.safetensors');
-if (!existsSync(model)) throw new Error(`${model} does not exist: train the i2v stage first`);
+// the shipped model is the one the camera LoRAs are trained on: the last image-to-video phase (lora.json's init)
+const loraConfig = JSON.parse(readFileSync('models/svd-mini/train/lora.json', 'utf8')) as { model: { init: string } };
+const model = join(runs, relative('runs/svd-mini', loraConfig.model.init));
+if (!existsSync(model)) throw new Error(`${model} does not exist: train the image-to-video stages first`);
 let total = await exportHalf(model, join(out, 'svd-mini.safetensors'), { preset: 'svd-mini', dtype: 'float16' });
 console.error(`export: ${join(out, 'svd-mini.safetensors')} (${(total / 1e6).toFixed(1)} MB)`);
 for (const name of CAMERA_LORA_NAMES) {
