@@ -72,7 +72,7 @@ await figure(
 );
 await figure(
   runs,
-  ['image', 'video', 'finetune', 'i2v'],
+  ['image', 'video', 'finetune', 'i2v', 'i2v-2'],
   join(out, 'loss-diffusion.png'),
   'svd-mini diffusion stages: denoising loss (50-step means) and validation',
 );
