@@ -3,6 +3,7 @@
  * held-out pan report: each case is an input image at the model's size, a seed, optionally a motion bucket and a
  * shipped camera LoRA by name; the model's own sampling defaults otherwise. One batch per LoRA.
  */
+import type { ImagePlanes } from '../../src/eval/psnr-ssim.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { openLoras } from '../../src/models/lora/apply.ts';
 import { loraMergedSource } from '../../src/models/lora/merged-source.ts';
@@ -72,4 +73,11 @@ export async function generateMiniVideos(
     }
   }
   return out;
+}
+
+/** Frame t of [T, 3, H, W] in [0, 1] as planes. */
+export function framePlanes(frames: HostTensor<'float32'>, t: number): ImagePlanes {
+  const [, c, h, w] = frames.shape;
+  const n = c * h * w;
+  return { data: (frames.data as Float32Array).subarray(t * n, (t + 1) * n), channels: c, height: h, width: w };
 }

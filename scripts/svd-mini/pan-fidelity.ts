@@ -14,10 +14,9 @@ import { type ImagePlanes, planesFromInterleaved, psnr, ssim } from '../../src/e
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { findShippedModel } from '../../src/models/shipped.ts';
 import { Engine } from '../../src/runtime/engine.ts';
-import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { decodeFrames } from '../../src/video/decode.ts';
 import type { FootageRecord } from './build-footage.ts';
-import { generateMiniVideos, type MiniVideoCase } from './mini-videos.ts';
+import { framePlanes, generateMiniVideos, type MiniVideoCase } from './mini-videos.ts';
 
 const DATA = 'data/svd-mini';
 
@@ -29,13 +28,6 @@ interface Row {
   lora: { psnr: number; ssim: number };
   base: { psnr: number; ssim: number };
   still: { psnr: number; ssim: number };
-}
-
-/** Frame t of [T, 3, H, W] in [0, 1]. */
-function plane(frames: HostTensor<'float32'>, t: number): ImagePlanes {
-  const [, c, h, w] = frames.shape;
-  const n = c * h * w;
-  return { data: (frames.data as Float32Array).subarray(t * n, (t + 1) * n), channels: c, height: h, width: w };
 }
 
 /** Mean PSNR and SSIM of `frame(t)` against `truth[t]` over t = 1…T−1. */
@@ -95,7 +87,7 @@ async function main(): Promise<void> {
       const truth = truths[k];
       const mean = (lora: boolean) => {
         const picked = cases.flatMap((c, i) => (c.record === k && (c.lora !== undefined) === lora ? [videos[i]] : []));
-        const s = picked.map((v) => score(truth, (t) => plane(v, t)));
+        const s = picked.map((v) => score(truth, (t) => framePlanes(v, t)));
         return {
           psnr: s.reduce((a, b) => a + b.psnr, 0) / s.length,
           ssim: s.reduce((a, b) => a + b.ssim, 0) / s.length,

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { OPENCV_DATA as HELDOUT_DIR } from '../../scripts/svd-mini/build-footage.ts';
-import { generateMiniVideos } from '../../scripts/svd-mini/mini-videos.ts';
+import { framePlanes, generateMiniVideos } from '../../scripts/svd-mini/mini-videos.ts';
 import { type ClipMotion, motionOfGrayFrames, rgbToGray } from '../../src/curation/motion/index.ts';
 import { type ImagePlanes, planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
@@ -17,6 +17,7 @@ import type { RgbImage } from '../../src/video/image-io.ts';
 import { preprocessImage } from '../../src/video/preprocess.ts';
 
 export { HELDOUT_PHOTOS, OPENCV_DATA } from '../../scripts/svd-mini/build-footage.ts';
+export { framePlanes } from '../../scripts/svd-mini/mini-videos.ts';
 
 export interface EvidenceCase {
   photo: string;
@@ -55,13 +56,6 @@ export async function generateCases(
     cases.map((c, i) => ({ ...c, input: inputs[i], steps })),
   );
   return cases.map((c, i) => ({ case: c, input: inputs[i], frames: frames[i] }));
-}
-
-/** Frame t of [T, 3, H, W] in [0, 1] as planes. */
-export function framePlanes(frames: HostTensor<'float32'>, t: number): ImagePlanes {
-  const [, c, h, w] = frames.shape;
-  const n = c * h * w;
-  return { data: (frames.data as Float32Array).subarray(t * n, (t + 1) * n), channels: c, height: h, width: w };
 }
 
 /** An RGB image as planes in [0, 1]. */
