@@ -10,7 +10,7 @@ import { loraMergedSource } from '../../src/models/lora/merged-source.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import type { ShippedModel } from '../../src/models/shipped.ts';
 import { imageToVideoBatch } from '../../src/pipeline/image-to-video.ts';
-import { defaultParams } from '../../src/pipeline/params.ts';
+import { defaultParams, type GenerateParams } from '../../src/pipeline/params.ts';
 import type { Engine } from '../../src/runtime/engine.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { type RgbImage, rgbToTensor } from '../../src/video/image-io.ts';
@@ -25,6 +25,8 @@ export interface MiniVideoCase {
   lora?: string;
   /** Sampler steps (default: the model's). */
   steps?: number;
+  /** Any other sampling parameter (default: the model's). */
+  params?: Partial<GenerateParams>;
 }
 
 /** Frames [T, 3, H, W] in [0, 1] for each case, in the order given. */
@@ -38,8 +40,9 @@ export async function generateMiniVideos(
   for (const [i, c] of cases.entries()) groups.set(c.lora ?? '', [...(groups.get(c.lora ?? '') ?? []), i]);
   for (const [lora, group] of groups) {
     const weights = await openModelWeights(shipped.checkpoint, SVD_MINI);
+    // the merged source closes its LoRA files and the base
+    let source = weights.source;
     try {
-      let source = weights.source;
       if (lora !== '') {
         const path = shipped.loras.get(lora);
         if (!path) throw new Error(`the shipped model has no LoRA "${lora}"`);
@@ -60,6 +63,7 @@ export async function generateMiniVideos(
             inputs: { image: rgbToTensor(c.input) },
             params: {
               ...base,
+              ...c.params,
               seed: c.seed,
               ...(c.steps !== undefined ? { steps: c.steps } : {}),
               ...(c.motionBucket !== undefined ? { motionBucketId: c.motionBucket } : {}),
@@ -69,7 +73,7 @@ export async function generateMiniVideos(
       );
       for (const [k, i] of group.entries()) out[i] = batch.videos[k].frames;
     } finally {
-      await weights.source.close();
+      await source.close();
     }
   }
   return out;
