@@ -7,7 +7,7 @@
  * order by its saved position, and the trainer state is restored bit for bit.
  */
 import type { Graph } from '../../graph/ir.ts';
-import { declareModelParams } from '../../models/declare-params.ts';
+import { declareModelParams, inferenceIgnoreGroups } from '../../models/declare-params.ts';
 import type { SvdModel } from '../../models/description.ts';
 import { freshCheckpoint } from '../../models/fresh-weights.ts';
 import { withLatentChannels } from '../../models/latent-channels.ts';
@@ -20,6 +20,7 @@ import { memoryFigures } from '../../runtime/process-memory.ts';
 import { HostTensor } from '../../tensor/host-tensor.ts';
 import { rgbToTensor } from '../../video/image-io.ts';
 import { preprocessImage } from '../../video/preprocess.ts';
+import { ignoreMatcher } from '../../weights/checkpoint-check.ts';
 import { type CheckpointSource, writeSafetensors } from '../../weights/index.ts';
 import { selectParams } from '../freeze.ts';
 import { constantLr, cosineLr, type LrSchedule, warmupLr } from '../schedules.ts';
@@ -444,7 +445,7 @@ async function train(
     }
 
     emit({ type: 'stage', stage: 'exporting' });
-    const exported = await exportWeights(run, config, trainer, source, tree, lora);
+    const exported = await exportWeights(run, config, model, trainer, source, tree, lora);
     await trainer.dispose();
     return { step: trainer.step, exported, lastLoss, validationLoss };
   } finally {
@@ -471,10 +472,15 @@ export function overlaySource(base: CheckpointSource, values: ReadonlyMap<string
   };
 }
 
-/** The trained weights (EMA where kept): the whole model as an sgm file, or the LoRA tensors alone. */
+/**
+ * The trained weights (EMA where kept): the whole model as an sgm file, or the LoRA tensors alone. Tensors the init
+ * checkpoint leaves out because generation never reads them (`inferenceIgnoreGroups`: e.g. the conditioning
+ * autoencoder's decoder, which the shipped svd-mini file drops) stay out; any other missing tensor is an error.
+ */
 async function exportWeights(
   run: RunFolder,
   config: TrainConfig,
+  model: SvdModel,
   trainer: Trainer,
   source: CheckpointSource,
   tree: ReturnType<typeof declareModelParams>,
@@ -494,8 +500,12 @@ async function exportWeights(
     return run.path('lora.safetensors');
   }
   const all: Record<string, HostTensor> = {};
+  const stored = source.entries();
+  const unread = inferenceIgnoreGroups(model).flatMap((g) => g.patterns.map(ignoreMatcher));
   for (const k of tree.shapes.keys()) {
-    all[k] = value(k) ?? (await source.read(k));
+    const trained = value(k);
+    if (trained) all[k] = trained;
+    else if (stored.has(k) || !unread.some((m) => m(k))) all[k] = await source.read(k);
   }
   await run.writeVia('model.safetensors', (tmp) =>
     writeSafetensors(tmp, all, {
