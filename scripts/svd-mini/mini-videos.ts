@@ -85,3 +85,16 @@ export function framePlanes(frames: HostTensor<'float32'>, t: number): ImagePlan
   const n = c * h * w;
   return { data: (frames.data as Float32Array).subarray(t * n, (t + 1) * n), channels: c, height: h, width: w };
 }
+
+/** Frame t of [T, 3, H, W] in [0, 1] as interleaved RGB bytes (ffmpeg's rgb24), clamped and rounded. */
+export function frameRgb(frames: HostTensor<'float32'>, t: number, out?: Uint8Array): Uint8Array {
+  const [, c, h, w] = frames.shape;
+  const plane = h * w;
+  const rgb = out ?? new Uint8Array(plane * c);
+  const d = frames.data as Float32Array;
+  const base = t * c * plane;
+  for (let i = 0; i < plane; i++) {
+    for (let k = 0; k < c; k++) rgb[i * c + k] = Math.round(Math.min(1, Math.max(0, d[base + k * plane + i])) * 255);
+  }
+  return rgb;
+}

@@ -9,6 +9,7 @@
 import { FarnebackFlow } from '../../src/curation/motion/farneback.ts';
 import { rgbToGray } from '../../src/curation/motion/gray.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
+import { frameRgb } from './mini-videos.ts';
 
 export interface WarpPsnr {
   /** PSNR (dB) of frame t against frame t+1 warped back by the flow, per pair. */
@@ -24,15 +25,7 @@ export function warpPsnr(frames: HostTensor<'float32'>, margin = 8): WarpPsnr {
   const d = frames.data as Float32Array;
   const plane = h * w;
   const flow = new FarnebackFlow(w, h);
-  const gray = (f: number) => {
-    const rgb = new Uint8Array(plane * 3);
-    for (let i = 0; i < plane; i++) {
-      for (let k = 0; k < 3; k++) {
-        rgb[i * 3 + k] = Math.round(Math.min(1, Math.max(0, d[(f * 3 + k) * plane + i])) * 255);
-      }
-    }
-    return flow.expand(rgbToGray(rgb));
-  };
+  const gray = (f: number) => flow.expand(rgbToGray(frameRgb(frames, f)));
   /** Bilinear sample of frame f's channel k at (x, y). */
   const sample = (f: number, k: number, x: number, y: number) => {
     const x0 = Math.floor(x);

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { OPENCV_DATA as HELDOUT_DIR } from '../../scripts/svd-mini/build-footage.ts';
-import { framePlanes, generateMiniVideos } from '../../scripts/svd-mini/mini-videos.ts';
+import { framePlanes, frameRgb, generateMiniVideos } from '../../scripts/svd-mini/mini-videos.ts';
 import { type ClipMotion, motionOfGrayFrames, rgbToGray } from '../../src/curation/motion/index.ts';
 import { type ImagePlanes, planesFromInterleaved, psnr } from '../../src/eval/psnr-ssim.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
@@ -71,16 +71,8 @@ export function firstFramePsnr(v: EvidenceVideo): number {
 /** The video's motion as curation reads a clip: Farneback between consecutive frames, score and camera class. */
 export function videoMotion(frames: HostTensor<'float32'>): ClipMotion {
   const [t, , h, w] = frames.shape;
-  const gray: Uint8Array[] = [];
   const rgb = new Uint8Array(h * w * 3);
-  const d = frames.data as Float32Array;
-  for (let f = 0; f < t; f++) {
-    const base = f * 3 * h * w;
-    for (let i = 0; i < h * w; i++) {
-      for (let c = 0; c < 3; c++) rgb[i * 3 + c] = Math.round(Math.min(1, Math.max(0, d[base + c * h * w + i])) * 255);
-    }
-    gray.push(rgbToGray(rgb));
-  }
+  const gray = Array.from({ length: t }, (_, f) => rgbToGray(frameRgb(frames, f, rgb)));
   return motionOfGrayFrames(gray, w, h);
 }
 
