@@ -5,7 +5,7 @@
 # interruption and it continues where it stopped (finished steps are skipped, a stopped training run resumes from its
 # last checkpoint). Data goes to data/svd-mini/, runs to runs/svd-mini/ (neither is committed).
 # Usage: bash scripts/train-svd-mini.sh [STEP...]   (default: every step in order: autoencoder autoencoder-2 image
-# video finetune i2v i2v-2 i2v-3 i2v-4 loras export)
+# video finetune i2v i2v-2 i2v-3 i2v-4 i2v-5 loras export)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -65,7 +65,7 @@ if [[ -f "$carried" && ! -f "$ae/model.safetensors" && ! -f "$ae/config.json" ]]
 fi
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder autoencoder-2 image video finetune i2v i2v-2 i2v-3 i2v-4 loras export)
+[[ ${#stages[@]} -eq 0 ]] && stages=(autoencoder autoencoder-2 image video finetune i2v i2v-2 i2v-3 i2v-4 i2v-5 loras export)
 for s in "${stages[@]}"; do
   case "$s" in
     loras) loras ;;

@@ -72,7 +72,7 @@ await figure(
 );
 await figure(
   runs,
-  ['image', 'video', 'finetune', 'i2v', 'i2v-2', 'i2v-3', 'i2v-4'],
+  ['image', 'video', 'finetune', 'i2v', 'i2v-2', 'i2v-3', 'i2v-4', 'i2v-5'],
   join(out, 'loss-diffusion.png'),
   'svd-mini diffusion stages: denoising loss (50-step means) and validation',
 );
