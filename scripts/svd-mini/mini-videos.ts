@@ -1,12 +1,14 @@
 /**
  * Videos from the shipped svd-mini (src/models/shipped.ts) for the evidence tests, the README's samples and the
  * held-out pan report: each case is an input image at the model's size, a seed, optionally a motion bucket and a
- * shipped camera LoRA by name; the model's own sampling defaults otherwise. One batch per LoRA.
+ * shipped camera LoRA by name; the model's own sampling defaults otherwise (with a LoRA: its motion bucket, as
+ * `svd generate --lora` samples). One batch per LoRA.
  */
 import type { ImagePlanes } from '../../src/eval/psnr-ssim.ts';
 import { openModelWeights } from '../../src/models/load-weights.ts';
 import { openLoras } from '../../src/models/lora/apply.ts';
 import { loraMergedSource } from '../../src/models/lora/merged-source.ts';
+import { loraSamplingDefaults } from '../../src/models/lora/sampling-defaults.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import type { ShippedModel } from '../../src/models/shipped.ts';
 import { imageToVideoBatch } from '../../src/pipeline/image-to-video.ts';
@@ -52,7 +54,10 @@ export async function generateMiniVideos(
           await openLoras([{ path, scale: 1 }], weights.tree.shapes, { baseHash: sha256 }),
         );
       }
-      const base = defaultParams(SVD_MINI.sampling);
+      // a named LoRA samples at its own motion bucket, as `svd generate --lora` does (sampling-defaults.ts)
+      const path = shipped.loras.get(lora);
+      const own = path ? (await loraSamplingDefaults([{ path, scale: 1 }])).motionBucketId : undefined;
+      const base = { ...defaultParams(SVD_MINI.sampling), ...(own !== undefined ? { motionBucketId: own } : {}) };
       const batch = await imageToVideoBatch(
         engine,
         SVD_MINI,

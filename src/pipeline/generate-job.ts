@@ -13,6 +13,7 @@ import { openModelWeights } from '../models/load-weights.ts';
 import { loraRecords, openLoras } from '../models/lora/apply.ts';
 import type { FittedLora } from '../models/lora/fit.ts';
 import { loraMergedSource } from '../models/lora/merged-source.ts';
+import { loraSamplingDefaults } from '../models/lora/sampling-defaults.ts';
 import { ModelConfigError } from '../models/reference/errors.ts';
 import { Engine } from '../runtime/engine.ts';
 import { ProviderUnavailableError } from '../runtime/errors.ts';
@@ -155,6 +156,23 @@ function checkSizeFits(request: GenerateRequest, model: SvdModel): void {
   ]);
 }
 
+/**
+ * The sampling defaults the request's LoRAs carry (a camera LoRA's motion bucket), unless the request sets them;
+ * a notice says where the value came from.
+ */
+async function loraParams(
+  request: GenerateRequest,
+  notice: (message: string) => void,
+): Promise<Partial<GenerateParams>> {
+  if (request.loras.length === 0 || request.overrides.motionBucketId !== undefined) return {};
+  const { motionBucketId, sources } = await loraSamplingDefaults(request.loras);
+  if (motionBucketId === undefined) return {};
+  notice(
+    `motion bucket ${motionBucketId} from the LoRA (${sources.join(', ')}: its training clips' median); --motion-bucket N sets another`,
+  );
+  return { motionBucketId };
+}
+
 /** Runs a whole generation request; resolves with what was written. */
 export async function runGenerateJob(
   request: GenerateRequest,
@@ -187,10 +205,11 @@ export async function runGenerateJob(
   }
   checkSizeFits(request, model);
   const count = request.images.length * request.seeds.length;
+  const loraDefaults = await loraParams(request, notice);
   const pending: Omit<PlannedVideo, 'outputs'>[] = [];
   for (let image = 0; image < request.images.length; image++) {
     for (const seed of request.seeds) {
-      const params = resolveParams(request, model.sampling, seed);
+      const params = resolveParams(request, model.sampling, seed, loraDefaults);
       const orbit = request.orbit ? resolveOrbit(model, request.orbit, params.frames) : undefined;
       pending.push({ index: pending.length, image, seed, params, orbit });
     }

@@ -136,9 +136,17 @@ export interface OrbitRequest {
   readonly outFrames?: string;
 }
 
-/** The model's defaults with the request's overrides, for the video with `seed`. */
-export function resolveParams(request: GenerateRequest, sampling: SamplingDefaults, seed: number): GenerateParams {
-  return { ...defaultParams(sampling), ...request.overrides, seed };
+/**
+ * The model's defaults, then the LoRAs' own (`loraSamplingDefaults`: the motion bucket of their training clips), then
+ * the request's overrides, for the video with `seed`.
+ */
+export function resolveParams(
+  request: GenerateRequest,
+  sampling: SamplingDefaults,
+  seed: number,
+  loraDefaults: Partial<GenerateParams> = {},
+): GenerateParams {
+  return { ...defaultParams(sampling), ...loraDefaults, ...request.overrides, seed };
 }
 
 const DEFAULT_SEED = 23;

@@ -40,6 +40,12 @@ export {
   LORA_UNET_PREFIX,
   LORA_UP,
 } from './names.ts';
+export {
+  LORA_MOTION_BUCKET_KEY,
+  type LoraSamplingDefaults,
+  loraSamplingDefaults,
+  medianLabel,
+} from './sampling-defaults.ts';
 export { LORA_FORMAT, LORA_METADATA, type LoraMeta, loraMetadata, saveLora } from './save.ts';
 export { createLoraSet, fittedLoraSet, loraInputName, type NewLoraOptions, readLoraFactors } from './set.ts';
 export { type LoraSpec, parseLoraSpec } from './spec.ts';

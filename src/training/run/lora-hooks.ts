@@ -5,11 +5,30 @@
  */
 import { declareModelParams } from '../../models/declare-params.ts';
 import type { SvdModel } from '../../models/description.ts';
-import { addLoraTerms, createLoraSet, initLora, type LoraTerm, saveLora } from '../../models/lora/index.ts';
+import {
+  addLoraTerms,
+  createLoraSet,
+  initLora,
+  LORA_MOTION_BUCKET_KEY,
+  type LoraTerm,
+  medianLabel,
+  saveLora,
+} from '../../models/lora/index.ts';
 import { loraParamNames, withLora } from '../../nn/lora.ts';
 import { HostTensor } from '../../tensor/host-tensor.ts';
+import { motionBucketOf } from '../data/labels.ts';
+import { manifestSource } from '../data/manifest.ts';
 import type { TrainConfig } from '../stages/config.ts';
 import type { LoraHooks } from './train-run.ts';
+
+/**
+ * The median `motion_bucket_id` of a manifest's clips (each carries `motion_bucket` or `motion_score`): the LoRA's own
+ * sampling default (src/models/lora/sampling-defaults.ts). Undefined for a folder of videos (no motion labels).
+ */
+async function manifestMotionBucket(config: TrainConfig): Promise<number | undefined> {
+  if (config.data.manifest === undefined) return undefined;
+  return medianLabel((await manifestSource(config.data.manifest)).map((r) => motionBucketOf(r)));
+}
 
 export function loraHooks(model: SvdModel, config: TrainConfig): LoraHooks {
   const lora = config.lora;
@@ -39,13 +58,19 @@ export function loraHooks(model: SvdModel, config: TrainConfig): LoraHooks {
       };
       return { ...base, entries: () => base.entries(), read, readStored: read, close: async () => {} };
     },
-    save: (path, values) =>
-      saveLora(path, values, {
+    save: async (path, values) => {
+      const bucket = await manifestMotionBucket(config);
+      await saveLora(path, values, {
         rank: lora.rank,
         alpha: lora.alpha,
         targets: lora.targets,
         baseModel: model.name,
-        extra: { svd_ts_stage: 'lora', svd_ts_steps: String(config.steps) },
-      }),
+        extra: {
+          svd_ts_stage: 'lora',
+          svd_ts_steps: String(config.steps),
+          ...(bucket !== undefined ? { [LORA_MOTION_BUCKET_KEY]: String(bucket) } : {}),
+        },
+      });
+    },
   };
 }
