@@ -44,9 +44,9 @@ export async function generateMiniVideos(
     const weights = await openModelWeights(shipped.checkpoint, SVD_MINI);
     // the merged source closes its LoRA files and the base
     let source = weights.source;
+    const path = lora !== '' ? shipped.loras.get(lora) : undefined;
     try {
       if (lora !== '') {
-        const path = shipped.loras.get(lora);
         if (!path) throw new Error(`the shipped model has no LoRA "${lora}"`);
         const { sha256 } = await checkpointHash(shipped.checkpoint);
         source = loraMergedSource(
@@ -55,7 +55,6 @@ export async function generateMiniVideos(
         );
       }
       // a named LoRA samples at its own motion bucket, as `svd generate --lora` does (sampling-defaults.ts)
-      const path = shipped.loras.get(lora);
       const own = path ? (await loraSamplingDefaults([{ path, scale: 1 }])).motionBucketId : undefined;
       const base = { ...defaultParams(SVD_MINI.sampling), ...(own !== undefined ? { motionBucketId: own } : {}) };
       const batch = await imageToVideoBatch(
