@@ -54,12 +54,13 @@ loras() {
   done
 }
 
-# the trained autoencoder (its second phase), committed between sessions (scripts/svd-mini/carry-autoencoder.ts): a
-# fresh checkout goes on from it instead of training both autoencoder phases again (delete
-# models/svd-mini/autoencoder.safetensors to retrain them)
-carried=models/svd-mini/autoencoder.safetensors
+# the trained autoencoder (its second phase): the shipped model's first stage, frozen after it
+# (scripts/svd-mini/carry-autoencoder.ts restore): a fresh checkout goes on from it instead of training both
+# autoencoder phases again (SVD_MINI_TRAIN_AUTOENCODER=1 trains them)
+carried=models/svd-mini/svd-mini.safetensors
+[[ "${SVD_MINI_TRAIN_AUTOENCODER:-}" == 1 ]] && carried=
 ae="$runs/autoencoder-2"
-if [[ -f "$carried" && ! -f "$ae/model.safetensors" && ! -f "$ae/config.json" ]]; then
+if [[ -n "$carried" && -f "$carried" && ! -f "$ae/model.safetensors" && ! -f "$ae/config.json" ]]; then
   log "autoencoder-2: restored from $carried"
   node --import tsx scripts/svd-mini/carry-autoencoder.ts restore "$carried" "$ae"
 fi

@@ -4,15 +4,18 @@
  * `first_stage_model.*`, the only ones the autoencoder stage trains) as float16 in a small committed file; `restore`
  * lays them over the fresh weights the stage started from (svd-mini, the stage's seed and log-variance bias: the rest of
  * the model is still untrained there) and writes the stage's `model.safetensors`, so the recipe goes on from it.
+ * `restore` also takes the shipped model (models/svd-mini/svd-mini.safetensors), whose first stage is the same (frozen
+ * after the autoencoder): the recipe restores from it, so no separate autoencoder file is committed.
  * Usage:
  *   node --import tsx scripts/svd-mini/carry-autoencoder.ts save RUN_DIR FILE      (runs/svd-mini/autoencoder-2 → FILE)
- *   node --import tsx scripts/svd-mini/carry-autoencoder.ts restore FILE RUN_DIR
+ *   node --import tsx scripts/svd-mini/carry-autoencoder.ts restore FILE RUN_DIR     (FILE: a saved file or the shipped model)
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FIRST_STAGE_PREFIX } from '../../src/models/declare-params.ts';
+import { declareModelParams, FIRST_STAGE_PREFIX } from '../../src/models/declare-params.ts';
 import { freshWeights } from '../../src/models/fresh-weights.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
+import { tiedEncoderKeys } from '../../src/models/tied-encoder.ts';
 import { fromFloat32, toFloat32 } from '../../src/tensor/half.ts';
 import type { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { setLogvarBias } from '../../src/training/stages/init.ts';
@@ -49,9 +52,17 @@ if (mode === 'save') {
   console.error(`carry-autoencoder: ${half.size} tensors → ${to}`);
 } else {
   const file = await SafetensorsFile.open(from);
-  const carried = await file.readAll();
-  const { seed, logvar_init: logvar } = file.metadata;
+  const stored = await file.readAll();
   await file.close();
+  // a carried file (`save`) records the fresh weights' seed and log-variance bias; the shipped model does not: there
+  // they are the first autoencoder phase's, the one that started from fresh weights
+  const first = JSON.parse(readFileSync('models/svd-mini/train/autoencoder.json', 'utf8')) as RunConfig;
+  const seed = file.metadata.seed ?? String(first.seed);
+  const logvar = file.metadata.logvar_init ?? String(first.model.logvarInit ?? '');
+  const carried = new Map([...stored].filter(([k]) => k.startsWith(prefix)));
+  // the shipped model leaves the first-stage encoder out: its exact copy is the conditioner's (src/models/tied-encoder.ts)
+  const tied = tiedEncoderKeys(stored, SVD_MINI, declareModelParams(SVD_MINI));
+  for (const [k, twin] of tied ?? []) carried.set(k, stored.get(twin)!);
   const all = freshWeights(SVD_MINI, Number(seed));
   if (logvar) setLogvarBias(all, SVD_MINI, Number(logvar));
   for (const [k, t] of carried) {

@@ -3,7 +3,7 @@
  * models/svd-mini/ — the image-to-video model (the last i2v phase, the one `train/lora.json` trains the LoRAs on) and
  * each camera-motion LoRA, cast to float16 (round to nearest even;
  * the engine widens them to float32 as it loads), with the recipe in each file's metadata, without the tensors
- * generation never reads. Each file is written
+ * generation never reads (the first-stage encoder among them: training reads the conditioner's copy). Each file is written
  * through a temporary file and a rename, so an interrupted export leaves the previous files whole. Usage:
  *   node --import tsx scripts/svd-mini/export.ts RUNS_DIR OUT_DIR      (e.g. runs/svd-mini models/svd-mini)
  */
@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { FIRST_STAGE_PREFIX, inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
+import { condEncoderPrefix } from '../../src/models/description.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
 import { fromFloat32 } from '../../src/tensor/half.ts';
@@ -22,14 +23,26 @@ const [runs, out] = process.argv.slice(2);
 if (!runs || !out) throw new Error('usage: export.ts RUNS_DIR OUT_DIR');
 
 /**
- * Tensors generation never reads and training does not need either: what the reference ignores at inference (the
- * conditioning autoencoder's decoder and post_quant_conv, open_clip leftovers) but the first-stage encoder, which
- * fine-tuning from the shipped file encodes its data with.
+ * Tensors generation never reads: what the reference ignores at inference (the conditioning autoencoder's decoder and
+ * post_quant_conv, open_clip leftovers, and the first-stage encoder). Training from the shipped file reads the
+ * first-stage encoder through the conditioner's, its exact copy (src/models/tied-encoder.ts; `sameEncoders` checks it).
  */
 const unused = inferenceIgnoreGroups(SVD_MINI)
   .flatMap((g) => g.patterns)
-  .filter((p) => p !== `${FIRST_STAGE_PREFIX}.encoder`)
   .map(ignoreMatcher);
+
+/** Throws unless every first-stage encoder tensor equals the conditioning encoder's twin, bit for bit. */
+function sameEncoders(all: ReadonlyMap<string, HostTensor>): void {
+  const own = `${FIRST_STAGE_PREFIX}.encoder.`;
+  const twin = `${condEncoderPrefix(SVD_MINI)}.encoder.`;
+  for (const [k, t] of all) {
+    if (!k.startsWith(own)) continue;
+    const other = all.get(twin + k.slice(own.length));
+    const bytes = (x: HostTensor) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength);
+    if (!other || !bytes(t).equals(bytes(other)))
+      throw new Error(`${k} differs from the conditioning encoder's: the shipped file could not leave it out`);
+  }
+}
 
 /** IN's tensors as float16 (float32 ones; others as they are) → OUT, with IN's metadata and `extra`. */
 async function exportHalf(input: string, output: string, extra: Record<string, string>): Promise<number> {
@@ -37,6 +50,7 @@ async function exportHalf(input: string, output: string, extra: Record<string, s
   const all = await file.readAll();
   const metadata = { ...file.metadata, ...extra };
   await file.close();
+  if (all.has(`${FIRST_STAGE_PREFIX}.encoder.conv_in.weight`)) sameEncoders(all);
   const half = new Map<string, HostTensor>();
   for (const [k, t] of all) {
     if (unused.some((m) => m(k))) continue;

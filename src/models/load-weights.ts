@@ -13,9 +13,13 @@ import { explainMismatch, type ModelOrigin } from './checkpoint-mismatch.ts';
 import { declareModelParams, inferenceIgnoreGroups } from './declare-params.ts';
 import type { SvdModel } from './description.ts';
 import { PRESETS } from './presets.ts';
+import { tiedEncoderKeys, withTiedKeys } from './tied-encoder.ts';
 
 export interface ModelWeights {
+  /** The checkpoint, reading a left-out first-stage encoder through the conditioner's (`tied-encoder.ts`). */
   source: CheckpointSource;
+  /** Whether the first-stage encoder is read through the conditioning autoencoder's. */
+  tiedEncoder: boolean;
   /** Every parameter of the model (key → shape). */
   tree: ParamTree;
 }
@@ -36,7 +40,8 @@ export async function openModelWeights(
   try {
     const tree = declareModelParams(model);
     checkKeys(source.entries(), tree, { ignore: inferenceIgnoreGroups(model), onNotice: opts.onNotice, label: path });
-    return { source, tree };
+    const tied = tiedEncoderKeys(source.entries(), model, tree);
+    return { source: tied ? withTiedKeys(source, tied) : source, tree, tiedEncoder: tied !== undefined };
   } catch (e) {
     const entries = source.entries();
     await source.close();

@@ -166,9 +166,18 @@ export async function runTraining(
   const tree = declareModelParams(model);
   let source: CheckpointSource;
   if (config.model.init) {
-    source = (
-      await openModelWeights(config.model.init, model, { onNotice: (m) => emit({ type: 'notice', message: m }) })
-    ).source;
+    const weights = await openModelWeights(config.model.init, model, {
+      onNotice: (m) => emit({ type: 'notice', message: m }),
+    });
+    if (weights.tiedEncoder) {
+      emit({
+        type: 'notice',
+        message:
+          `${config.model.init} has no first-stage encoder (pruned for generation): ` +
+          "the conditioning autoencoder's encoder stands in, as the same VAE encoder",
+      });
+    }
+    source = weights.source;
   } else {
     const logvar = config.model.logvarInit;
     emit({
