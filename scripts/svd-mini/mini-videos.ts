@@ -54,9 +54,13 @@ export async function generateMiniVideos(
           await openLoras([{ path, scale: 1 }], weights.tree.shapes, { baseHash: sha256 }),
         );
       }
-      // a named LoRA samples at its own motion bucket, as `svd generate --lora` does (sampling-defaults.ts)
-      const own = path ? (await loraSamplingDefaults([{ path, scale: 1 }])).motionBucketId : undefined;
-      const base = { ...defaultParams(SVD_MINI.sampling), ...(own !== undefined ? { motionBucketId: own } : {}) };
+      // a named LoRA samples at its own motion bucket and guidance, as `svd generate --lora` does (sampling-defaults.ts)
+      const own = path ? await loraSamplingDefaults([{ path, scale: 1 }]) : undefined;
+      const base = {
+        ...defaultParams(SVD_MINI.sampling),
+        ...(own?.motionBucketId !== undefined ? { motionBucketId: own.motionBucketId } : {}),
+        ...(own?.guidance ? { minCfg: own.guidance.minCfg, maxCfg: own.guidance.maxCfg } : {}),
+      };
       const batch = await imageToVideoBatch(
         engine,
         SVD_MINI,

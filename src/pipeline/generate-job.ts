@@ -157,20 +157,33 @@ function checkSizeFits(request: GenerateRequest, model: SvdModel): void {
 }
 
 /**
- * The sampling defaults the request's LoRAs carry (a camera LoRA's motion bucket), unless the request sets them;
- * a notice says where the value came from.
+ * The sampling defaults the request's LoRAs carry (a camera LoRA's motion bucket and guidance), each unless the
+ * request sets it; a notice says where each value came from.
  */
 async function loraParams(
   request: GenerateRequest,
   notice: (message: string) => void,
 ): Promise<Partial<GenerateParams>> {
-  if (request.loras.length === 0 || request.overrides.motionBucketId !== undefined) return {};
-  const { motionBucketId, sources } = await loraSamplingDefaults(request.loras);
-  if (motionBucketId === undefined) return {};
-  notice(
-    `motion bucket ${motionBucketId} from the LoRA (${sources.join(', ')}: its training clips' median); --motion-bucket N sets another`,
-  );
-  return { motionBucketId };
+  if (request.loras.length === 0) return {};
+  const own = request.overrides;
+  const { motionBucketId, sources, guidance } = await loraSamplingDefaults(request.loras);
+  const out: Partial<GenerateParams> = {};
+  if (motionBucketId !== undefined && own.motionBucketId === undefined) {
+    notice(
+      `motion bucket ${motionBucketId} from the LoRA (${sources.join(', ')}: its training clips' median); --motion-bucket N sets another`,
+    );
+    out.motionBucketId = motionBucketId;
+  }
+  if (guidance && own.minCfg === undefined && own.maxCfg === undefined) {
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    const [lo, hi] = [round(guidance.minCfg), round(guidance.maxCfg)];
+    notice(
+      `guidance ${lo} → ${hi} from the LoRA (${guidance.sources.join(', ')}: what it was measured at); --min-cfg / --max-cfg set another`,
+    );
+    out.minCfg = lo;
+    out.maxCfg = hi;
+  }
+  return out;
 }
 
 /** Runs a whole generation request; resolves with what was written. */

@@ -41,6 +41,8 @@ export {
   LORA_UP,
 } from './names.ts';
 export {
+  LORA_MAX_CFG_KEY,
+  LORA_MIN_CFG_KEY,
   LORA_MOTION_BUCKET_KEY,
   type LoraSamplingDefaults,
   loraSamplingDefaults,

@@ -1,7 +1,7 @@
 /**
- * A LoRA's own motion bucket (src/models/lora/sampling-defaults.ts): the LoRA stage writes the median motion bucket
- * of its manifest's clips into the file; `svd generate --lora` samples at it unless `--motion-bucket` is given, and
- * says so.
+ * A LoRA's own sampling defaults (src/models/lora/sampling-defaults.ts): the LoRA stage writes the median motion
+ * bucket of its manifest's clips into the file, svd-mini's export the guidance it was measured at; `svd generate
+ * --lora` samples at them unless `--motion-bucket` / `--min-cfg` / `--max-cfg` are given, and says so.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  LORA_MAX_CFG_KEY,
+  LORA_MIN_CFG_KEY,
   LORA_MOTION_BUCKET_KEY,
   LoraError,
   loraSamplingDefaults,
@@ -33,15 +35,16 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A LoRA for the tiny model recording `bucket` (none when undefined). */
-async function loraWith(name: string, bucket: string | undefined): Promise<string> {
+/** A LoRA for the tiny model recording `bucket` (none when undefined) and `extra` metadata. */
+async function loraWith(name: string, bucket: string | undefined, extra: Record<string, string> = {}): Promise<string> {
   const path = join(dir, name);
   await writeTestLora(path, {
     seed: 3,
-    meta: { extra: bucket === undefined ? {} : { [LORA_MOTION_BUCKET_KEY]: bucket } },
+    meta: { extra: { ...(bucket === undefined ? {} : { [LORA_MOTION_BUCKET_KEY]: bucket }), ...extra } },
   });
   return path;
 }
+const cfg = (lo: string, hi: string) => ({ [LORA_MIN_CFG_KEY]: lo, [LORA_MAX_CFG_KEY]: hi });
 
 function svd(...args: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -99,6 +102,32 @@ describe("a LoRA's motion bucket", () => {
     await assert.rejects(loraSamplingDefaults([{ path: join(dir, 'missing.safetensors'), scale: 1 }]), LoraError);
   });
 
+  test('loraSamplingDefaults: the guidance of the LoRAs that record one, scale-weighted; both ends or neither', async () => {
+    const a = await loraWith('ga.safetensors', '180', cfg('1', '1'));
+    const b = await loraWith('gb.safetensors', undefined, cfg('2', '4'));
+    const none = await loraWith('gnone.safetensors', '20');
+    assert.deepEqual((await loraSamplingDefaults([{ path: a, scale: 1 }])).guidance, {
+      minCfg: 1,
+      maxCfg: 1,
+      sources: ['ga.safetensors 1 → 1'],
+    });
+    const both = await loraSamplingDefaults([
+      { path: a, scale: 1 },
+      { path: b, scale: 0.5 },
+      { path: none, scale: 1 },
+    ]);
+    assert.equal(both.motionBucketId, 100); // (180 + 20) / 2; gb records none
+    assert.deepEqual([both.guidance?.minCfg, both.guidance?.maxCfg], [4 / 3, 2]); // (1·1 + 0.5·2) / 1.5, (1 + 2) / 1.5
+    assert.equal((await loraSamplingDefaults([{ path: none, scale: 1 }])).guidance, undefined);
+    const half = await loraWith('ghalf.safetensors', undefined, { [LORA_MAX_CFG_KEY]: '2' });
+    await assert.rejects(loraSamplingDefaults([{ path: half, scale: 1 }]), /come together/);
+    const neg = await loraWith('gneg.safetensors', undefined, cfg('-1', '2'));
+    await assert.rejects(
+      loraSamplingDefaults([{ path: neg, scale: 1 }]),
+      /svd_ts_min_cfg must be a number ≥ 0, got "-1"/,
+    );
+  });
+
   test("the LoRA stage records its manifest's median motion bucket", async () => {
     const manifest = join(dir, 'manifest.jsonl');
     const line = (id: string, extra: object) =>
@@ -129,8 +158,8 @@ describe("a LoRA's motion bucket", () => {
     }
   });
 
-  test('svd generate --lora samples at the LoRA’s bucket and says so; --motion-bucket wins', async () => {
-    const lora = await loraWith('camera.safetensors', '40');
+  test('svd generate --lora samples at the LoRA’s bucket and guidance and says so; the options win', async () => {
+    const lora = await loraWith('camera.safetensors', '40', cfg('1', '1.5'));
     const gen = (out: string, ...extra: string[]) =>
       svd(
         'generate',
@@ -155,17 +184,19 @@ describe("a LoRA's motion bucket", () => {
         join(dir, out),
         ...extra,
       );
-    const [own, given] = await Promise.all([gen('own/'), gen('given/', '--motion-bucket', '5')]);
+    const [own, given] = await Promise.all([gen('own/'), gen('given/', '--motion-bucket', '5', '--max-cfg', '3')]);
     assert.equal(own.status, 0, own.stderr);
     assert.equal(given.status, 0, given.stderr);
-    const bucket = (out: string) =>
-      JSON.parse(readFileSync(join(dir, out, 'video.json'), 'utf8')).params.motionBucketId;
-    assert.equal(bucket('own'), 40);
+    const params = (out: string) => JSON.parse(readFileSync(join(dir, out, 'video.json'), 'utf8')).params;
+    assert.equal(params('own').motionBucketId, 40);
+    assert.deepEqual([params('own').minCfg, params('own').maxCfg], [1, 1.5]);
     assert.match(
       own.stderr,
       /^warning: motion bucket 40 from the LoRA \(camera\.safetensors 40: its training clips' median\)/m,
     );
-    assert.equal(bucket('given'), 5);
+    assert.match(own.stderr, /^warning: guidance 1 → 1\.5 from the LoRA \(camera\.safetensors 1 → 1\.5: /m);
+    assert.equal(params('given').motionBucketId, 5);
+    assert.equal(params('given').maxCfg, 3);
     assert.doesNotMatch(given.stderr, /from the LoRA/);
   });
 });
