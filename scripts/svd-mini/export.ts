@@ -10,11 +10,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { FIRST_STAGE_PREFIX, inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
+import { inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
 import { condEncoderPrefix } from '../../src/models/description.ts';
 import { LORA_MAX_CFG_KEY, LORA_MIN_CFG_KEY } from '../../src/models/lora/index.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
 import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
+import { encoderTwinKey, isFirstStageEncoderKey } from '../../src/models/tied-encoder.ts';
 import { fromFloat32, toFloat32 } from '../../src/tensor/half.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { ignoreMatcher } from '../../src/weights/checkpoint-check.ts';
@@ -34,11 +35,10 @@ const unused = inferenceIgnoreGroups(SVD_MINI)
 
 /** Throws unless every first-stage encoder tensor equals the conditioning encoder's twin, bit for bit. */
 function sameEncoders(all: ReadonlyMap<string, HostTensor>): void {
-  const own = `${FIRST_STAGE_PREFIX}.encoder.`;
-  const twin = `${condEncoderPrefix(SVD_MINI)}.encoder.`;
+  const cond = condEncoderPrefix(SVD_MINI)!;
   for (const [k, t] of all) {
-    if (!k.startsWith(own)) continue;
-    const other = all.get(twin + k.slice(own.length));
+    if (!isFirstStageEncoderKey(k)) continue;
+    const other = all.get(encoderTwinKey(cond, k));
     const bytes = (x: HostTensor) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength);
     if (!other || !bytes(t).equals(bytes(other)))
       throw new Error(`${k} differs from the conditioning encoder's: the shipped file could not leave it out`);
@@ -86,7 +86,7 @@ async function exportHalf(
       if (metadata[key] !== undefined) metadata[key] = String(Number(metadata[key]) * alphaScale);
     }
   }
-  if (all.has(`${FIRST_STAGE_PREFIX}.encoder.conv_in.weight`)) sameEncoders(all);
+  sameEncoders(all);
   const half = new Map<string, HostTensor>();
   for (const [k, t] of all) {
     if (unused.some((m) => m(k))) continue;

@@ -6,6 +6,7 @@
  * svd-mini's is narrower than the first stage's) and stays as it was. Usage:
  *   node --import tsx scripts/svd-mini/share-encoder.ts IN.safetensors OUT.safetensors
  */
+import { encoderTwinKey, isFirstStageEncoderKey } from '../../src/models/tied-encoder.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/weights/index.ts';
 
@@ -17,14 +18,11 @@ await file.close();
 const cond = 'conditioner.embedders.3.encoder';
 let copied = 0;
 for (const [k, t] of [...all]) {
-  for (const part of ['encoder']) {
-    const from = `first_stage_model.${part}.`;
-    const to = `${cond}.${part}.${k.slice(from.length)}`;
-    if (k.startsWith(from) && all.has(to)) {
-      if (all.get(to)!.shape.join() !== t.shape.join()) throw new Error(`${k} → ${to}: shapes differ`);
-      all.set(to, t);
-      copied++;
-    }
+  const to = encoderTwinKey(cond, k);
+  if (isFirstStageEncoderKey(k) && all.has(to)) {
+    if (all.get(to)!.shape.join() !== t.shape.join()) throw new Error(`${k} → ${to}: shapes differ`);
+    all.set(to, t);
+    copied++;
   }
 }
 const q = all.get(`${cond}.quant_conv.weight`);

@@ -13,6 +13,16 @@ import { condEncoderPrefix, type SvdModel } from './description.ts';
 
 const FIRST_STAGE_ENCODER = `${FIRST_STAGE_PREFIX}.encoder.`;
 
+/** The conditioning autoencoder's key (under `cond`, e.g. `conditioner.embedders.3.encoder`) of a first-stage encoder key. */
+export function encoderTwinKey(cond: string, firstStageKey: string): string {
+  return `${cond}.encoder.${firstStageKey.slice(FIRST_STAGE_ENCODER.length)}`;
+}
+
+/** Whether `key` is a first-stage encoder tensor. */
+export function isFirstStageEncoderKey(key: string): boolean {
+  return key.startsWith(FIRST_STAGE_ENCODER);
+}
+
 /**
  * Where each first-stage encoder key is read from when the checkpoint lacks every one of them and the conditioning
  * autoencoder has the same tensors (same names under its `encoder.`, same shapes); undefined when it has them, or
@@ -24,11 +34,11 @@ export function tiedEncoderKeys(
   tree: ParamTree,
 ): Map<string, string> | undefined {
   const cond = condEncoderPrefix(model);
-  const own = [...tree.shapes.keys()].filter((k) => k.startsWith(FIRST_STAGE_ENCODER));
+  const own = [...tree.shapes.keys()].filter(isFirstStageEncoderKey);
   if (!cond || own.length === 0 || own.some((k) => entries.has(k))) return undefined;
   const tied = new Map<string, string>();
   for (const k of own) {
-    const from = `${cond}.encoder.${k.slice(FIRST_STAGE_ENCODER.length)}`;
+    const from = encoderTwinKey(cond, k);
     const stored = entries.get(from);
     if (!stored || stored.shape.join() !== tree.shapes.get(k)!.join()) return undefined;
     tied.set(k, from);

@@ -14,6 +14,7 @@
  * A path a `run` command reads that is not the user's own must exist in a fresh clone or be made by an earlier
  * command of its block — else the README names a file that is not there, and the test fails.
  */
+import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
 
 /** Files and folders the user brings (never in a fresh clone), as the README names them. Matched against a path. */
 export const USER_FILES =
@@ -151,6 +152,13 @@ function isSynopsis(svd: readonly string[]): boolean {
   return svd.some((w) => /^[A-Z][A-Z0-9_.:[\]…-]*$/.test(w) || /[[\]…|]/.test(w));
 }
 
+/** A `--lora` value as the file it reads: a shipped camera name is svd-mini's file of that name. */
+function loraPath(value: string): string {
+  return (CAMERA_LORA_NAMES as readonly string[]).includes(value)
+    ? `models/svd-mini/loras/${value}.safetensors`
+    : value;
+}
+
 /** The paths an svd command reads and makes (`svd` = the words after `svd`). */
 export function svdPaths(svd: readonly string[]): { inputs: string[]; outputs: string[] } {
   const inputs: string[] = [];
@@ -169,7 +177,7 @@ export function svdPaths(svd: readonly string[]): { inputs: string[]; outputs: s
     const value = flag[3] ?? svd[++i];
     if (value === undefined) break;
     if (INPUT_FLAGS.has(flag[1]) || (flag[1] === 'db' && readsStore)) {
-      inputs.push(flag[1] === 'lora' ? value.replace(/:[\d.]+$/, '') : value);
+      inputs.push(flag[1] === 'lora' ? loraPath(value.replace(/:[\d.]+$/, '')) : value);
     } else if (OUTPUT_FLAGS.has(flag[1])) outputs.push(value);
   }
   const [command, sub] = positional;
