@@ -114,11 +114,21 @@ function coverFilter(size: number): string {
   return `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,crop=${size}:${size}`;
 }
 
-/** A camera move over a photo: the photo covers a (size + travel)² canvas; a size² window moves over it. */
-async function cameraClip(photo: string, out: string, camera: CameraClass, speed: number, size: number) {
+/**
+ * A camera move over a photo: the photo covers a (size + travel)² canvas (mirrored left–right when `mirror`); a size²
+ * window moves over it. `speed` is pixels per frame for a pan, the zoom factor's change per frame for a zoom.
+ */
+export async function cameraClip(
+  photo: string,
+  out: string,
+  camera: CameraClass,
+  speed: number,
+  size: number,
+  mirror = false,
+): Promise<void> {
   const travel = 3 * (FRAMES - 1) + 2; // the fastest pan's travel, so every pan has room
   const c = size + travel;
-  const cover = coverFilter(c);
+  const cover = mirror ? `${coverFilter(c)},hflip` : coverFilter(c);
   const mid = Math.floor(travel / 2);
   let move: string;
   switch (camera) {

@@ -94,15 +94,16 @@ describe('svd-mini evidence on held-out photos', { skip }, () => {
     assert.ok(scores[0] < scores[4] / 3, `bucket 0 (${scores[0]}) is not much stiller than 255 (${scores[4]})`);
   });
 
-  const lorasMissing = shipped ? CAMERA_LORA_NAMES.filter((n) => !shipped.loras.has(n)) : [];
-  test('each camera LoRA is read as its camera motion in ≥ 90 % of (image, seed) pairs', {
-    skip: lorasMissing.length > 0 && `LoRAs not shipped yet: ${lorasMissing.join(', ')}`,
+  // the LoRAs that ship (zoom-in and zoom-out do not: README, "Zoom"); each one's pairs count
+  const lorasShipped = shipped ? CAMERA_LORA_NAMES.filter((n) => shipped.loras.has(n)) : [];
+  test('each shipped camera LoRA is read as its camera motion in ≥ 90 % of (image, seed) pairs', {
+    skip: lorasShipped.length === 0 && 'no camera LoRA ships',
   }, async (t) => {
     if (!shipped) return;
+    const missing = CAMERA_LORA_NAMES.filter((n) => !shipped.loras.has(n));
+    if (missing.length > 0) t.diagnostic(`not shipped: ${missing.join(', ')}`);
     const photos = ['butterfly.jpg', 'aero3.jpg'];
-    const cases: EvidenceCase[] = CAMERA_LORA_NAMES.flatMap((lora) =>
-      photos.map((photo) => ({ photo, seed: 1, lora })),
-    );
+    const cases: EvidenceCase[] = lorasShipped.flatMap((lora) => photos.map((photo) => ({ photo, seed: 1, lora })));
     const videos = await generateCases(engine, shipped, cases);
     let right = 0;
     const rows: string[] = [];
