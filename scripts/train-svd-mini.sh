@@ -39,8 +39,9 @@ stage() { # name
   else log "$name: training"; svd train --config "models/svd-mini/train/$name.json" --run "$run"; fi
 }
 # 4. the camera-motion LoRAs (arXiv 2311.15127 Sec. 4.3): one per camera-motion class of the curated corpus (the
-#    flow-based class `svd curate` assigned, not the footage's ground truth), on the i2v model
-cameras=(pan-left pan-right pan-up pan-down zoom-in zoom-out static)
+#    flow-based class `svd curate` assigned, not the footage's ground truth), on the i2v model. Not zoom-in and zoom-out:
+#    svd-mini does not learn to zoom (README, "Zoom does not work"; scripts/svd-mini/zoom-experiment.sh trains them)
+cameras=(pan-left pan-right pan-up pan-down static)
 loras() {
   local cam run manifest
   for cam in "${cameras[@]}"; do

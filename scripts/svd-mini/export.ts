@@ -14,7 +14,7 @@ import { inferenceIgnoreGroups } from '../../src/models/declare-params.ts';
 import { condEncoderPrefix } from '../../src/models/description.ts';
 import { LORA_MAX_CFG_KEY, LORA_MIN_CFG_KEY } from '../../src/models/lora/index.ts';
 import { SVD_MINI } from '../../src/models/presets.ts';
-import { CAMERA_LORA_NAMES } from '../../src/models/shipped.ts';
+import { CAMERA_LORA_NAMES, UNSHIPPED_CAMERA_LORAS } from '../../src/models/shipped.ts';
 import { encoderTwinKey, isFirstStageEncoderKey } from '../../src/models/tied-encoder.ts';
 import { fromFloat32, toFloat32 } from '../../src/tensor/half.ts';
 import { HostTensor } from '../../src/tensor/host-tensor.ts';
@@ -105,6 +105,11 @@ let total = await exportHalf(model, join(out, 'svd-mini.safetensors'), { preset:
 console.error(`export: ${join(out, 'svd-mini.safetensors')} (${(total / 1e6).toFixed(1)} MB)`);
 for (const name of CAMERA_LORA_NAMES) {
   const lora = join(runs, `lora-${name}`, 'lora.safetensors');
+  const unshipped = UNSHIPPED_CAMERA_LORAS[name];
+  if (unshipped) {
+    console.error(`export: LoRA "${name}" does not ship: ${unshipped}`);
+    continue;
+  }
   if (!existsSync(lora)) {
     console.error(`export: no ${lora}; LoRA "${name}" skipped`);
     continue;

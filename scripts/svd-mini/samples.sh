@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's samples of the shipped svd-mini (issue 11 item 6): for held-out photos (opencv-doc's, never used in
 # training), `svd generate` with the model's defaults, then with camera LoRAs by name; each photo's videos side by
-# side in one animated WebP, docs/svd-mini/sample-<photo>.webp (columns: no LoRA, then pan-left, pan-up, zoom-in,
-# zoom-out where models/svd-mini/loras/ has them).
+# side in one animated WebP, docs/svd-mini/sample-<photo>.webp (columns: no LoRA, then pan-left, pan-up, pan-down and
+# static where models/svd-mini/loras/ has them; zoom-in and zoom-out do not ship).
 # Usage: bash scripts/svd-mini/samples.sh [SEED]   (default seed 1)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -10,7 +10,7 @@ cd "$root"
 seed="${1:-1}"
 photos=(butterfly.jpg aero3.jpg fruits.jpg squirrel_cls.jpg)
 columns=("")
-for lora in pan-left pan-up zoom-in zoom-out; do
+for lora in pan-left pan-up pan-down static; do
   [[ -f "models/svd-mini/loras/$lora.safetensors" ]] && columns+=("$lora")
 done
 tmp="$(mktemp -d)"

@@ -10,7 +10,13 @@ import { resolve } from 'node:path';
 import { GUIDER_KINDS, type GuiderKind, SAMPLER_KINDS, type SamplerKind } from '../diffusion/config.ts';
 import type { SamplingDefaults } from '../models/description.ts';
 import { type LoraSpec, parseLoraSpec } from '../models/lora/spec.ts';
-import { findShippedModel, SHIPPED_MODEL_DIR, type ShippedModel, shippedLoraName } from '../models/shipped.ts';
+import {
+  findShippedModel,
+  SHIPPED_MODEL_DIR,
+  type ShippedModel,
+  shippedLoraName,
+  UNSHIPPED_CAMERA_LORAS,
+} from '../models/shipped.ts';
 import type { Provider } from '../runtime/protocol.ts';
 import { defaultParams, type GenerateParams } from './params.ts';
 
@@ -348,7 +354,14 @@ function resolveNamedLoras(
     if (shipped === undefined || resolve(checkpoint) !== resolve(shipped.checkpoint)) {
       r.issue('lora', spec.path, `a LoRA file: the camera LoRA "${name}" ships for svd-mini, the default model only`);
     } else if (file === undefined) {
-      r.issue('lora', spec.path, `a LoRA file: the camera LoRA "${name}" is missing from ${SHIPPED_MODEL_DIR}loras/`);
+      const why = UNSHIPPED_CAMERA_LORAS[name];
+      r.issue(
+        'lora',
+        spec.path,
+        why
+          ? `a LoRA file: the camera LoRA "${name}" does not ship: ${why}`
+          : `a LoRA file: the camera LoRA "${name}" is missing from ${SHIPPED_MODEL_DIR}loras/`,
+      );
     }
     return file === undefined ? spec : { path: file, scale: spec.scale };
   });

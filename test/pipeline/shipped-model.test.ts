@@ -48,6 +48,11 @@ test('a camera LoRA by name: the shipped file, with its scale; only with the shi
   const r = parseGenerateRequest({ image: 'in.png', lora: 'zoom-in:0.8' }, { shipped });
   assert.deepEqual(r.loras, [{ path: join(dir, 'loras', 'zoom-in.safetensors'), scale: 0.8 }]);
   assert.match(fieldsOf({ lora: 'pan-left' }).join(), /^lora: .*"pan-left" is missing/);
+  // a LoRA that is trained but does not ship says why
+  assert.match(
+    fieldsOf({ lora: 'zoom-out' }).join(),
+    /^lora: .*"zoom-out" does not ship: svd-mini does not learn to zoom/,
+  );
   assert.match(
     fieldsOf({ lora: 'zoom-in', checkpoint: 'svd_xt.safetensors' }).join(),
     /^lora: .*ships for svd-mini, the default model only/,
