@@ -101,6 +101,8 @@ export interface FootageRecord {
 
 const FPS = 8;
 const FRAMES = 16;
+/** The zoom clips' zoom factor change per frame (in for zoom-in, out for zoom-out). */
+export const ZOOM_RATE = 0.025;
 
 /** ffmpeg with `args` (the last one the output), quiet and overwriting; rejects with its last error line. */
 function ffmpeg(args: string[]): Promise<void> {
@@ -284,8 +286,13 @@ async function main(): Promise<void> {
       }
       for (const camera of ['zoom-in', 'zoom-out'] as const)
         await add(
-          { file: `${base}-${camera}.mp4`, kind: 'camera', camera, zoomRate: camera === 'zoom-in' ? 0.025 : -0.025 },
-          (o) => cameraClip(photo, o, camera, 0.025, size),
+          {
+            file: `${base}-${camera}.mp4`,
+            kind: 'camera',
+            camera,
+            zoomRate: camera === 'zoom-in' ? ZOOM_RATE : -ZOOM_RATE,
+          },
+          (o) => cameraClip(photo, o, camera, ZOOM_RATE, size),
         );
       await add({ file: `${base}-static.mp4`, kind: 'camera', camera: 'static', velocity: [0, 0] }, (o) =>
         cameraClip(photo, o, 'static', 0, size),

@@ -10,11 +10,10 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cameraClip, type FootageRecord, TRAIN_PHOTOS } from './build-footage.ts';
+import { cameraClip, type FootageRecord, TRAIN_PHOTOS, ZOOM_RATE } from './build-footage.ts';
 
-/** Zoom factor change per frame, slow to fast; the first set's rate is the middle one. */
-export const ZOOM_RATES = [0.0125, 0.025, 0.05] as const;
-const FIRST_SET_RATE = 0.025;
+/** Zoom factor change per frame, slow to fast: half, once and twice the first set's rate. */
+const ZOOM_RATES = [ZOOM_RATE / 2, ZOOM_RATE, ZOOM_RATE * 2];
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
     for (const [k, rate] of ZOOM_RATES.entries())
       for (const camera of ['zoom-in', 'zoom-out'] as const)
         for (const mirror of [false, true]) {
-          if (rate === FIRST_SET_RATE && !mirror) continue;
+          if (rate === ZOOM_RATE && !mirror) continue; // the first set has it
           const file = `${base}${mirror ? '-mirrored' : ''}-${camera}-${k + 1}.mp4`;
           await cameraClip(photo, join(clips, file), camera, rate, size, mirror);
           const zoomRate = camera === 'zoom-in' ? rate : -rate;

@@ -23,9 +23,10 @@ export type CameraLoraName = (typeof CAMERA_LORA_NAMES)[number];
  * The camera LoRAs that are trained but do not ship, and why: svd-mini does not learn to zoom (README, "Zoom does not
  * work": neither the LoRAs, a full fine-tune nor a base trained on five times the zoom clips make a held-out photo zoom).
  */
+const NO_ZOOM = 'svd-mini does not learn to zoom (README, "Zoom does not work")';
 export const UNSHIPPED_CAMERA_LORAS: Readonly<Partial<Record<CameraLoraName, string>>> = Object.freeze({
-  'zoom-in': 'svd-mini does not learn to zoom (README, "Zoom does not work")',
-  'zoom-out': 'svd-mini does not learn to zoom (README, "Zoom does not work")',
+  'zoom-in': NO_ZOOM,
+  'zoom-out': NO_ZOOM,
 });
 
 export interface ShippedModel {
